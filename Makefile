@@ -1,0 +1,67 @@
+# Needlework: the two commands are `make run` and `make test`. Both work on a fresh machine
+# with only Python 3.11: they create .venv and install everything they need.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+SECRET := instance/secret_key
+export FLASK_APP := quizapp
+
+.PHONY: run test lint format check-banks browser-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(DEV_STAMP): requirements-dev.txt $(STAMP)
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(SECRET):
+	mkdir -p instance
+	$(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > $@
+	chmod 600 $@
+
+## make run: install, migrate, import the banks, create demo accounts, serve on 127.0.0.1:5000
+run: $(STAMP) $(SECRET)
+	SECRET_KEY=$$(cat $(SECRET)) $(BIN)/flask db upgrade
+	SECRET_KEY=$$(cat $(SECRET)) $(BIN)/flask banks import question_banks/
+	SECRET_KEY=$$(cat $(SECRET)) $(BIN)/flask demo
+	@echo "Serving on http://127.0.0.1:5000 (Ctrl-C to stop)"
+	SECRET_KEY=$$(cat $(SECRET)) $(BIN)/gunicorn --config gunicorn.conf.py --workers 2 wsgi:app
+
+## make test: install, then run the whole suite (SQLite and PostgreSQL legs, browser tests)
+test: $(DEV_STAMP) browser-deps
+	$(BIN)/python -m pytest
+
+## Debian's Chromium for the browser tests, installed when missing (needs root, as on CI).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "WARNING: /usr/bin/chromium is missing and cannot be installed here; browser tests will be skipped"; \
+	  fi; \
+	fi
+
+check-banks: $(STAMP)
+	$(BIN)/flask banks check question_banks/
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check quizapp tests bench
+	$(BIN)/ruff format --check quizapp tests bench
+
+format: $(DEV_STAMP)
+	$(BIN)/ruff format quizapp tests bench
+	$(BIN)/ruff check --fix quizapp tests bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache tests/artifacts

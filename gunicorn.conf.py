@@ -1,0 +1,20 @@
+"""gunicorn settings for Needlework (`gunicorn -c gunicorn.conf.py wsgi:app`)."""
+
+import multiprocessing
+import os
+
+from quizapp.runtime import tune_gc
+
+bind = os.environ.get("BIND", "127.0.0.1:5000")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
+worker_class = "sync"
+timeout = 30
+graceful_timeout = 20
+max_requests = 5000  # recycle workers now and then: bounded memory over months of uptime
+max_requests_jitter = 500
+accesslog = "-"
+errorlog = "-"
+
+
+def post_fork(server, worker):
+    tune_gc()

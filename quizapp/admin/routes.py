@@ -1,0 +1,61 @@
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import BODY_REGIONS, Bank, Clinic, Question, Subtopic, User
+from ..services import certification, programmes
+from . import bp
+from .forms import programme_form
+
+
+@bp.get("/")
+def home():
+    clinics = db.session.execute(
+        select(Clinic, func.count(User.id)).outerjoin(User).group_by(Clinic.id).order_by(Clinic.name)
+    ).all()
+    banks = db.session.execute(
+        select(Bank, func.count(Question.id))
+        .outerjoin(Question, (Question.bank_id == Bank.id) & Question.retired_at.is_(None))
+        .group_by(Bank.id)
+        .order_by(Bank.title)
+    ).all()
+    return render_template("admin/home.html", clinics=clinics, banks=banks)
+
+
+@bp.route("/clinics/<int:clinic_id>/programme", methods=["GET", "POST"])
+def programme(clinic_id: int):
+    clinic = db.get_or_404(Clinic, clinic_id)
+    prog = certification.programme_for(clinic.id)
+    banks = db.session.scalars(select(Bank).order_by(Bank.title)).all()
+    subtopics = db.session.scalars(
+        select(Subtopic).options(selectinload(Subtopic.bank)).order_by(Subtopic.bank_id, Subtopic.position)
+    ).all()
+    form = programme_form(
+        prog, list(banks), list(subtopics), formdata=request.form if request.method == "POST" else None
+    )
+    if request.method == "POST" and form.validate_on_submit():
+        marks = {
+            b.id: form[f"bank_{b.id}_mark"].data
+            for b in banks
+            if form[f"bank_{b.id}_required"].data or form[f"bank_{b.id}_mark"].data
+        }
+        try:
+            programmes.update_programme(
+                prog,
+                current_user,
+                require_all_banks=form.require_all_banks.data,
+                bank_marks=marks,
+                validity_months=form.validity_months.data,
+                sessions_required=form.sessions_required.data,
+                region_minimums={r: form[f"region_{r}"].data or 0 for r in BODY_REGIONS},
+                critical_subtopic_ids=set(form.critical_subtopics.data or []),
+                critical_min=form.critical_min.data,
+            )
+        except programmes.RuleError as exc:
+            flash(str(exc), "error")
+        else:
+            flash("Certification rules saved; every trainee's status was recomputed.", "info")
+            return redirect(url_for("admin.programme", clinic_id=clinic.id))
+    return render_template("admin/programme.html", clinic=clinic, form=form, banks=banks, regions=BODY_REGIONS)

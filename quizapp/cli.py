@@ -1,0 +1,135 @@
+"""Flask commands: users, banks, demo."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+
+from .extensions import db
+from .models import Role
+from .services import accounts, bank_files, bank_import, reminders
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+certification_cli = AppGroup("certification", help="Certification housekeeping.")
+banks_cli = AppGroup("banks", help="Check and import question banks.")
+
+DEMO_PASSWORD = "needlework-demo"
+DEMO_CLINIC = "Demo Physiotherapy Clinic"
+DEMO_PEOPLE = [
+    ("supervisor@demo.needlework.test", "Sam Supervisor", Role.SUPERVISOR),
+    ("trainee1@demo.needlework.test", "Alex Trainee", Role.TRAINEE),
+    ("trainee2@demo.needlework.test", "Jordan Trainee", Role.TRAINEE),
+    ("trainee3@demo.needlework.test", "Riley Trainee", Role.TRAINEE),
+    ("admin@demo.needlework.test", "Ada Admin", Role.ADMIN),
+]
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.TRAINEE.value, show_default=True)
+@click.option("--clinic", help="Clinic name (created if new); required for trainees and supervisors.")
+@click.password_option(help="Prompted for when not given.")
+def create_user(email: str, name: str, role: str, clinic: str | None, password: str) -> None:
+    """Create a user account."""
+    try:
+        user = accounts.create_user(
+            email, name, password, role, accounts.get_or_create_clinic(clinic) if clinic else None
+        )
+    except accounts.AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"created {user.role} {user.email}" + (f" in {user.clinic.name}" if user.clinic else ""))
+
+
+def _default_banks() -> str:
+    return current_app.config["QUESTION_BANK_DIR"]
+
+
+@banks_cli.command("check")
+@click.argument("path", required=False)
+def check_banks(path: str | None) -> None:
+    """Validate bank files (no database). Exit status 1 on any error; warnings never fail."""
+    files = bank_files.read_bank_files(path or _default_banks())
+    if not files:
+        raise click.ClickException(f"no .yaml bank files found at {path or _default_banks()}")
+    for f in files:
+        for problem in f.errors:
+            click.echo(f"error: {problem}", err=True)
+        for problem in f.warnings:
+            click.echo(f"warning: {problem}", err=True)
+        if f.ok:
+            click.echo(f"ok: {f.path} ({len(f.bank.questions)} questions)")
+    errors = sum(len(f.errors) for f in files)
+    warnings = sum(len(f.warnings) for f in files)
+    click.echo(f"{len(files)} file(s), {errors} error(s), {warnings} warning(s)")
+    if errors:
+        sys.exit(1)
+
+
+@banks_cli.command("import")
+@click.argument("path", required=False)
+def import_banks(path: str | None) -> None:
+    """Import bank files: all or nothing, idempotent, new revisions for edited questions."""
+    try:
+        reports = bank_import.import_banks(path or _default_banks())
+    except bank_import.BankCheckFailed as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        raise click.ClickException(str(exc)) from exc
+    for r in reports:
+        if not r.changed and not r.regrades:
+            click.echo(f"{r.bank}: unchanged ({r.unchanged} questions)")
+            continue
+        click.echo(
+            f"{r.bank}: {'created, ' if r.created else ''}{len(r.added)} added, {len(r.revised)} revised, "
+            f"{len(r.retired)} retired, {len(r.restored)} restored, {r.unchanged} unchanged"
+        )
+        for note in r.notes:
+            click.echo(f"  note: {note}")
+        for qid in r.corrections:
+            click.echo(f"  correction: {qid}")
+        if r.corrections:
+            click.echo(f"  regraded attempts with a changed result: {len(r.regrades)}")
+            for g in r.regrades:
+                click.echo(
+                    f"    attempt {g.attempt_id} ({g.trainee}): score {g.before_score} -> {g.after_score}, "
+                    f"passed {g.before_passed} -> {g.after_passed}"
+                )
+
+
+@click.command("demo")
+@with_appcontext
+def demo() -> None:
+    """Create a demo clinic with a supervisor, trainees and an admin (idempotent); print their logins."""
+    clinic = accounts.get_or_create_clinic(DEMO_CLINIC)
+    for email, name, role in DEMO_PEOPLE:
+        if accounts.find_user(email) is None:
+            accounts.create_user(email, name, DEMO_PASSWORD, role, None if role == Role.ADMIN else clinic)
+    db.session.commit()
+    click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
+    for email, _, role in DEMO_PEOPLE:
+        click.echo(f"  {role:<10} {email}")
+
+
+@certification_cli.command("remind")
+def remind() -> None:
+    """List (and e-mail, where MAIL_SERVER is set) certifications expiring within 90, 60 or 30 days."""
+    due = reminders.send_due()
+    for r in due:
+        how = "e-mailed" if r.emailed else "listed"
+        click.echo(
+            f"{r.user.email}: certificate expires {r.certificate.expires_on.isoformat()} "
+            f"({r.days_left} days; {r.threshold}-day reminder {how})"
+        )
+    click.echo(f"{len(due)} reminder(s) due")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(certification_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(banks_cli)
+    app.cli.add_command(demo)

@@ -1,0 +1,47 @@
+"""Typed models, one module per aggregate."""
+
+from .attempts import Attempt, AttemptQuestion, AttemptState, Response, ResponseChoice
+from .audit import AuditEvent
+from .banks import Bank, Choice, Question, QuestionRevision, Subtopic
+from .certification import (
+    BODY_REGIONS,
+    Accommodation,
+    Certificate,
+    Programme,
+    ProgrammeBank,
+    ProgrammeCriticalSubtopic,
+    RegionMinimum,
+    ReminderSent,
+    SessionState,
+    SupervisedSession,
+)
+from .people import Clinic, Role, User
+from .time import utcnow
+
+__all__ = [
+    "BODY_REGIONS",
+    "Accommodation",
+    "Certificate",
+    "Programme",
+    "ProgrammeBank",
+    "ProgrammeCriticalSubtopic",
+    "RegionMinimum",
+    "ReminderSent",
+    "SessionState",
+    "SupervisedSession",
+    "Attempt",
+    "AttemptQuestion",
+    "AttemptState",
+    "AuditEvent",
+    "Bank",
+    "Choice",
+    "Clinic",
+    "Question",
+    "QuestionRevision",
+    "Response",
+    "ResponseChoice",
+    "Role",
+    "Subtopic",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,78 @@
+"""Clinics and the people in them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .time import utcnow
+
+
+class Role(enum.StrEnum):
+    TRAINEE = "trainee"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class Clinic(db.Model):
+    __tablename__ = "clinic"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    users: Mapped[list[User]] = relationship(back_populates="clinic")
+
+    def __repr__(self) -> str:
+        return f"<Clinic {self.name!r}>"
+
+
+class User(UserMixin, db.Model):
+    """A person who logs in. Trainees and supervisors belong to a clinic; admins may not."""
+
+    __tablename__ = "user_account"
+    __table_args__ = (
+        CheckConstraint("role IN ('trainee', 'supervisor', 'admin')", name="role_known"),
+        CheckConstraint("role = 'admin' OR clinic_id IS NOT NULL", name="clinic_required"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default=Role.TRAINEE)
+    clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinic.id", ondelete="RESTRICT"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped on password change: every other session of this user stops being valid.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[dt.datetime | None]
+
+    clinic: Mapped[Clinic | None] = relationship(back_populates="users")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_trainee(self) -> bool:
+        return self.role == Role.TRAINEE
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == Role.SUPERVISOR
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    def __repr__(self) -> str:
+        return f"<User {self.email!r} {self.role}>"

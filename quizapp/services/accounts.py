@@ -1,0 +1,84 @@
+"""People: create accounts, authenticate, change passwords. Owns its transactions."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Clinic, Role, User, utcnow
+from . import audit
+from .passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
+
+
+class AccountError(Exception):
+    """A rule stopped the change; the message is written for the person doing it."""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def get_or_create_clinic(name: str) -> Clinic:
+    clinic = db.session.scalar(select(Clinic).where(func.lower(Clinic.name) == name.strip().lower()))
+    if clinic is None:
+        clinic = Clinic(name=name.strip())
+        db.session.add(clinic)
+        db.session.flush()
+    return clinic
+
+
+def create_user(email: str, name: str, password: str, role: str, clinic: Clinic | None) -> User:
+    """Create an account; raises ``AccountError`` for a taken e-mail, a weak password or a missing clinic."""
+    if role not in set(Role):
+        raise AccountError(f"unknown role {role!r}; expected one of {', '.join(Role)}")
+    if role != Role.ADMIN and clinic is None:
+        raise AccountError("trainees and supervisors belong to a clinic")
+    if len(password) < MIN_LENGTH:
+        raise AccountError(f"password must be at least {MIN_LENGTH} characters")
+    if find_user(email) is not None:
+        raise AccountError(f"an account for {normalise_email(email)} already exists")
+    user = User(
+        email=normalise_email(email), name=name.strip(), password_hash=hash_password(password), role=role, clinic=clinic
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user when the password is right and the account active; records the outcome.
+
+    Unknown e-mail and wrong password take the same path and time (a dummy hash is verified).
+    """
+    user = find_user(email)
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.active:
+        audit.record(
+            "login.failure",
+            subject=user,
+            email=normalise_email(email)[:254],
+            reason="inactive" if ok and user is not None else "bad_credentials",
+        )
+        db.session.commit()
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    audit.record("login.success", actor=user, subject=user)
+    db.session.commit()
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not verify_password(user.password_hash, current):
+        raise AccountError("Your current password is not right.")
+    if len(new) < MIN_LENGTH:
+        raise AccountError(f"The new password must be at least {MIN_LENGTH} characters.")
+    user.password_hash = hash_password(new)
+    user.session_version += 1
+    audit.record("password.changed", actor=user, subject=user)
+    db.session.commit()

@@ -1,0 +1,393 @@
+"""Start, answer, submit and grade attempts. Each public function owns its transaction.
+
+Races are settled by the database, not by luck: one open attempt per trainee and bank is a
+partial unique index; saving locks the attempt row; submitting is a conditional UPDATE that
+only one caller can win, so a double submit scores once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import Integer, case, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import (
+    Accommodation,
+    Attempt,
+    AttemptQuestion,
+    AttemptState,
+    Bank,
+    Programme,
+    ProgrammeCriticalSubtopic,
+    Question,
+    QuestionRevision,
+    Response,
+    ResponseChoice,
+    User,
+    utcnow,
+)
+from . import certification, drawing, scoring
+
+
+class AttemptError(Exception):
+    """A rule stopped the action; the message is written for the trainee."""
+
+
+class AttemptLimitReached(AttemptError):
+    pass
+
+
+class CooldownActive(AttemptError):
+    def __init__(self, until: dt.datetime):
+        super().__init__(f"You can try this bank again after {until:%d %b %Y %H:%M} UTC.")
+        self.until = until
+
+
+class AttemptClosed(AttemptError):
+    pass
+
+
+class NoQuestions(AttemptError):
+    pass
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What applies to one trainee on one bank (accommodations extend these)."""
+
+    time_limit_minutes: float
+    attempt_limit: int | None
+    cooldown_minutes: int
+
+
+def limits_for(user: User, bank: Bank) -> Limits:
+    """The bank's limits, extended by the trainee's accommodation if they have one."""
+    accommodation = db.session.scalar(select(Accommodation).where(Accommodation.user_id == user.id))
+    if accommodation is None:
+        return Limits(bank.time_limit_minutes, bank.attempt_limit, bank.cooldown_minutes)
+    attempt_limit = None if bank.attempt_limit is None else bank.attempt_limit + accommodation.extra_attempts
+    return Limits(bank.time_limit_minutes * accommodation.time_multiplier, attempt_limit, bank.cooldown_minutes)
+
+
+def user_attempt(user: User, attempt_id: int) -> Attempt | None:
+    """The attempt if it belongs to ``user``; None otherwise (the view turns that into 404)."""
+    return db.session.scalar(select(Attempt).where(Attempt.id == attempt_id, Attempt.user_id == user.id))
+
+
+def open_attempt(user: User, bank: Bank) -> Attempt | None:
+    return db.session.scalar(
+        select(Attempt).where(
+            Attempt.user_id == user.id, Attempt.bank_id == bank.id, Attempt.state == AttemptState.IN_PROGRESS
+        )
+    )
+
+
+def attempts_used(user: User, bank: Bank) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Attempt).where(Attempt.user_id == user.id, Attempt.bank_id == bank.id)
+    )
+
+
+def cooldown_until(user: User, bank: Bank, now: dt.datetime) -> dt.datetime | None:
+    """When a failed attempt was submitted less than the cooldown ago, the time it ends."""
+    minutes = limits_for(user, bank).cooldown_minutes
+    if not minutes:
+        return None
+    last = db.session.execute(
+        select(Attempt.submitted_at, Attempt.passed)
+        .where(Attempt.user_id == user.id, Attempt.bank_id == bank.id, Attempt.state == AttemptState.SUBMITTED)
+        .order_by(Attempt.submitted_at.desc())
+        .limit(1)
+    ).first()
+    if last is None or last.passed:
+        return None
+    until = last.submitted_at + dt.timedelta(minutes=minutes)
+    return until if until > now else None
+
+
+def _candidates(bank: Bank) -> list[drawing.Candidate]:
+    rows = db.session.execute(
+        select(QuestionRevision, Question.position)
+        .join(
+            Question,
+            (Question.id == QuestionRevision.question_id) & (Question.current_number == QuestionRevision.number),
+        )
+        .where(Question.bank_id == bank.id, Question.retired_at.is_(None))
+        .options(selectinload(QuestionRevision.choices), selectinload(QuestionRevision.subtopic))
+        .order_by(Question.position)
+    ).all()
+    return [
+        drawing.Candidate(
+            revision_id=rev.id,
+            subtopic=rev.subtopic.slug,
+            case=rev.case_slug,
+            question_type=rev.type,
+            choice_ids=tuple(c.id for c in rev.choices),
+        )
+        for rev, _ in rows
+    ]
+
+
+def start_or_resume(user: User, bank: Bank, now: dt.datetime | None = None, seed: int | None = None) -> Attempt:
+    """Return the trainee's open attempt on ``bank``, or draw a new one if the rules allow.
+
+    Raises ``AttemptLimitReached``, ``CooldownActive`` or ``NoQuestions``.
+    """
+    now = now or utcnow()
+    close_expired(user, now)
+    existing = open_attempt(user, bank)
+    if existing is not None:
+        return existing
+    limits = limits_for(user, bank)
+    if limits.attempt_limit is not None and attempts_used(user, bank) >= limits.attempt_limit:
+        raise AttemptLimitReached(f"You have used all {limits.attempt_limit} attempts on this bank.")
+    until = cooldown_until(user, bank, now)
+    if until is not None:
+        raise CooldownActive(until)
+    seed = secrets.randbits(31) if seed is None else seed
+    candidates = _candidates(bank)
+    drawn = drawing.draw(candidates, bank.questions_per_attempt, seed)
+    if not drawn:
+        raise NoQuestions("This bank has no questions yet.")
+    critical_ids, critical_min = _critical_rules(user, bank)
+    attempt = Attempt(
+        user_id=user.id,
+        bank_id=bank.id,
+        seed=seed,
+        bank_version=bank.version,
+        pass_mark=bank.pass_mark,
+        critical_min=critical_min,
+        started_at=now,
+        expires_at=now + dt.timedelta(seconds=round(limits.time_limit_minutes * 60)),
+        questions=[
+            AttemptQuestion(
+                position=i,
+                revision_id=d.revision_id,
+                choice_order=d.choice_order,
+                critical=d.revision_id in critical_ids,
+            )
+            for i, d in enumerate(drawn)
+        ],
+    )
+    db.session.add(attempt)
+    try:
+        db.session.commit()
+    except IntegrityError:  # another request opened one at the same moment: use that one
+        db.session.rollback()
+        existing = open_attempt(user, bank)
+        if existing is None:
+            raise
+        return existing
+    return attempt
+
+
+def _critical_rules(user: User, bank: Bank) -> tuple[set[int], int]:
+    """Revision ids that are must-pass for this trainee, and the minimum on them.
+
+    Critical means critical in the bank file, or in a sub-topic the clinic's programme names.
+    Frozen into the attempt at the draw, so later rule changes never rejudge a past attempt.
+    """
+    programme = db.session.scalar(select(Programme).where(Programme.clinic_id == user.clinic_id))
+    extra_subtopics = set()
+    critical_min = bank.critical_min
+    if programme is not None:
+        extra_subtopics = set(
+            db.session.scalars(
+                select(ProgrammeCriticalSubtopic.subtopic_id).where(
+                    ProgrammeCriticalSubtopic.programme_id == programme.id
+                )
+            )
+        )
+        critical_min = programme.critical_min or bank.critical_min
+    rows = db.session.execute(
+        select(QuestionRevision.id, QuestionRevision.critical, QuestionRevision.subtopic_id)
+        .join(Question, Question.id == QuestionRevision.question_id)
+        .where(Question.bank_id == bank.id, Question.current_number == QuestionRevision.number)
+    )
+    return {r.id for r in rows if r.critical or r.subtopic_id in extra_subtopics}, critical_min
+
+
+def close_expired(user: User, now: dt.datetime | None = None) -> None:
+    """Submit, with what was saved, every open attempt of ``user`` whose time is up."""
+    now = now or utcnow()
+    ids = db.session.scalars(
+        select(Attempt.id).where(
+            Attempt.user_id == user.id, Attempt.state == AttemptState.IN_PROGRESS, Attempt.expires_at <= now
+        )
+    ).all()
+    for attempt_id in ids:
+        submit(attempt_id, now=now, reason="time_up")
+
+
+def _lock(attempt_id: int) -> Attempt:
+    return db.session.scalars(
+        select(Attempt).where(Attempt.id == attempt_id).with_for_update().execution_options(populate_existing=True)
+    ).one()
+
+
+def save_answer(attempt: Attempt, position: int, choice_ids: set[int], now: dt.datetime | None = None) -> None:
+    """Store the trainee's current answer to the question at ``position`` (empty clears it).
+
+    Raises ``AttemptClosed`` when the attempt was submitted or its time is up; in the latter
+    case the attempt is submitted here with what had been saved before.
+    """
+    now = now or utcnow()
+    attempt_id = attempt.id
+    locked = _lock(attempt_id)
+    if locked.state != AttemptState.IN_PROGRESS:
+        db.session.rollback()
+        raise AttemptClosed("This attempt has already been submitted.")
+    if now >= locked.expires_at:
+        db.session.rollback()
+        submit(attempt_id, now=now, reason="time_up")
+        raise AttemptClosed("Time is up: the attempt was submitted with the answers saved before the limit.")
+    item = db.session.scalar(
+        select(AttemptQuestion)
+        .where(AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.position == position)
+        .options(selectinload(AttemptQuestion.revision).selectinload(QuestionRevision.choices))
+    )
+    if item is None or not choice_ids <= set(item.choice_order):
+        db.session.rollback()
+        raise ValueError("answer does not belong to this question")
+    if item.revision.type != "multiple" and len(choice_ids) > 1:
+        db.session.rollback()
+        raise ValueError("this question takes one answer")
+    response = db.session.scalar(select(Response).where(Response.attempt_question_id == item.id))
+    if not choice_ids:
+        if response is not None:
+            db.session.delete(response)
+    else:
+        if response is None:
+            response = Response(attempt_question_id=item.id, attempt_id=attempt_id)
+            db.session.add(response)
+        response.answered_at = now
+        response.selections = [ResponseChoice(choice_id=cid) for cid in sorted(choice_ids)]
+    locked.current_position = position
+    db.session.commit()
+
+
+def set_position(attempt: Attempt, position: int) -> None:
+    """Remember where the trainee is, so that a resumed attempt opens at the same question."""
+    db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.state == AttemptState.IN_PROGRESS)
+        .values(current_position=position)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def submit(attempt_id: int, now: dt.datetime | None = None, reason: str = "trainee") -> bool:
+    """Close and score the attempt. True when this call did it; False when it was already done."""
+    now = now or utcnow()
+    expires_at = db.session.scalar(select(Attempt.expires_at).where(Attempt.id == attempt_id))
+    submitted_at = min(now, expires_at) if reason == "time_up" and expires_at else now
+    won = db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt_id, Attempt.state == AttemptState.IN_PROGRESS)
+        .values(state=AttemptState.SUBMITTED, submitted_at=submitted_at, submit_reason=reason)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if won != 1:
+        db.session.rollback()
+        return False
+    attempt = db.session.get(Attempt, attempt_id, populate_existing=True)
+    grade(attempt)
+    db.session.commit()
+    certification.refresh(attempt.user)
+    return True
+
+
+def load_for_review(attempt_id: int) -> Attempt:
+    """The attempt with everything a review page or a grader reads, in a fixed number of queries."""
+    return db.session.scalars(
+        select(Attempt)
+        .where(Attempt.id == attempt_id)
+        .options(
+            selectinload(Attempt.questions)
+            .selectinload(AttemptQuestion.revision)
+            .selectinload(QuestionRevision.choices),
+            selectinload(Attempt.questions)
+            .selectinload(AttemptQuestion.revision)
+            .selectinload(QuestionRevision.subtopic),
+            selectinload(Attempt.questions).selectinload(AttemptQuestion.response).selectinload(Response.selections),
+        )
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def grade(attempt: Attempt, correct_keys: dict[int, set[str]] | None = None) -> scoring.AttemptResult:
+    """Score every item from its stored revision and set the attempt's result (no commit).
+
+    ``correct_keys`` overrides the answer key of given revisions (by choice key): a
+    correction regrades old revisions against the corrected key.
+    """
+    attempt = load_for_review(attempt.id)
+    correct_keys = correct_keys or {}
+    items = []
+    for aq in attempt.questions:
+        rev = aq.revision
+        by_id = {c.id: c.key for c in rev.choices}
+        response = aq.response
+        if response is None:
+            response = Response(attempt_question_id=aq.id, attempt_id=attempt.id, answered_at=None)
+            db.session.add(response)
+            aq.response = response
+        selected = {by_id[s.choice_id] for s in response.selections if s.choice_id in by_id}
+        correct = correct_keys.get(rev.id, {c.key for c in rev.choices if c.is_correct})
+        response.score = scoring.score_item(rev.type, selected, correct, set(by_id.values()))
+        response.is_correct = response.score == 1.0
+        items.append(scoring.ItemResult(response.score, aq.critical))
+    result = scoring.attempt_result(items, attempt.pass_mark, attempt.critical_min)
+    attempt.score, attempt.critical_score, attempt.passed = result.score, result.critical_score, result.passed
+    return result
+
+
+@dataclass(frozen=True)
+class BankProgress:
+    bank: Bank
+    attempts_used: int
+    best_score: float | None
+    passed: bool
+    open_attempt_id: int | None
+    attempts_left: int | None
+
+
+def progress_by_bank(user: User) -> list[BankProgress]:
+    """The trainee home: every bank with best score, attempts used and pass state (two queries)."""
+    banks = db.session.scalars(select(Bank).order_by(Bank.title)).all()
+    stats = {
+        row.bank_id: row
+        for row in db.session.execute(
+            select(
+                Attempt.bank_id,
+                func.count().label("used"),
+                func.max(Attempt.score).label("best"),
+                func.max(case((Attempt.passed.is_(True), 1), else_=0)).cast(Integer).label("passed"),
+                func.max(case((Attempt.state == AttemptState.IN_PROGRESS, Attempt.id), else_=None)).label("open_id"),
+            )
+            .where(Attempt.user_id == user.id)
+            .group_by(Attempt.bank_id)
+        )
+    }
+    out = []
+    for bank in banks:
+        row = stats.get(bank.id)
+        used = row.used if row else 0
+        limit = limits_for(user, bank).attempt_limit
+        out.append(
+            BankProgress(
+                bank=bank,
+                attempts_used=used,
+                best_score=row.best if row else None,
+                passed=bool(row and row.passed),
+                open_attempt_id=row.open_id if row else None,
+                attempts_left=None if limit is None else max(0, limit - used),
+            )
+        )
+    return out

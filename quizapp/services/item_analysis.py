@@ -1,0 +1,128 @@
+"""Item analysis for one bank: gathers responses in scope and hands them to ``item_stats``.
+
+Scope is one clinic (supervisors) or every clinic (admins). By default only each trainee's
+first submitted attempt counts, as is usual for item statistics (later attempts have seen the
+questions); ``first_only=False`` takes every submitted attempt.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import (
+    Attempt,
+    AttemptQuestion,
+    AttemptState,
+    Bank,
+    Choice,
+    Question,
+    QuestionRevision,
+    Response,
+    ResponseChoice,
+    User,
+)
+from .item_stats import AttemptScores, BankStats, ItemStats, bank_statistics, item_statistics
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    external_id: str
+    stem: str
+    subtopic: str
+    retired: bool
+    choices: list[tuple[str, str, bool]]  # (key, text, correct) of the current revision
+    stats: ItemStats
+
+
+@dataclass(frozen=True)
+class Analysis:
+    bank: Bank
+    first_only: bool
+    items: list[ItemRow]
+    summary: BankStats
+
+    @property
+    def flagged(self) -> list[ItemRow]:
+        return [i for i in self.items if i.stats.flags]
+
+
+def _attempt_ids(bank: Bank, clinic_id: int | None, first_only: bool):
+    query = (
+        select(Attempt.id)
+        .join(User, User.id == Attempt.user_id)
+        .where(Attempt.bank_id == bank.id, Attempt.state == AttemptState.SUBMITTED)
+    )
+    if clinic_id is not None:
+        query = query.where(User.clinic_id == clinic_id)
+    if first_only:
+        query = query.with_only_columns(func.min(Attempt.id)).group_by(Attempt.user_id)
+    return query.subquery()
+
+
+def analyse(bank: Bank, clinic_id: int | None, first_only: bool = True) -> Analysis:
+    in_scope = _attempt_ids(bank, clinic_id, first_only)
+    scope_ids = select(in_scope.c[0])
+
+    scores: dict[int, dict[int, float]] = defaultdict(dict)
+    for attempt_id, question_id, score in db.session.execute(
+        select(Response.attempt_id, QuestionRevision.question_id, Response.score)
+        .join(AttemptQuestion, AttemptQuestion.id == Response.attempt_question_id)
+        .join(QuestionRevision, QuestionRevision.id == AttemptQuestion.revision_id)
+        .where(Response.attempt_id.in_(scope_ids))
+    ):
+        scores[attempt_id][question_id] = float(score or 0.0)
+
+    chosen: dict[tuple[int, int], set[str]] = defaultdict(set)
+    for attempt_id, question_id, key in db.session.execute(
+        select(Response.attempt_id, QuestionRevision.question_id, Choice.key)
+        .join(ResponseChoice, ResponseChoice.response_id == Response.id)
+        .join(Choice, Choice.id == ResponseChoice.choice_id)
+        .join(QuestionRevision, QuestionRevision.id == Choice.revision_id)
+        .where(Response.attempt_id.in_(scope_ids))
+    ):
+        chosen[(attempt_id, question_id)].add(key)
+
+    questions = db.session.execute(
+        select(Question, QuestionRevision)
+        .join(
+            QuestionRevision,
+            (QuestionRevision.question_id == Question.id) & (QuestionRevision.number == Question.current_number),
+        )
+        .where(Question.bank_id == bank.id)
+        .order_by(Question.position)
+    ).all()
+    revision_ids = [rev.id for _, rev in questions]
+    choices: dict[int, list[Choice]] = defaultdict(list)
+    for c in db.session.scalars(select(Choice).where(Choice.revision_id.in_(revision_ids)).order_by(Choice.position)):
+        choices[c.revision_id].append(c)
+    subtopics = {s.id: s.title for s in bank.subtopics}
+
+    keys = {
+        q.id: ([c.key for c in choices[rev.id]], frozenset(c.key for c in choices[rev.id] if c.is_correct))
+        for q, rev in questions
+    }
+    attempts = [
+        AttemptScores(
+            attempt_id=aid,
+            item_scores=items,
+            choices={qid: frozenset(chosen.get((aid, qid), ())) for qid in items},
+        )
+        for aid, items in sorted(scores.items())
+    ]
+    stats = {s.question_id: s for s in item_statistics(attempts, keys)}
+    rows = [
+        ItemRow(
+            external_id=q.external_id,
+            stem=rev.stem,
+            subtopic=subtopics.get(rev.subtopic_id, ""),
+            retired=q.retired_at is not None,
+            choices=[(c.key, c.text, c.is_correct) for c in choices[rev.id]],
+            stats=stats[q.id],
+        )
+        for q, rev in questions
+    ]
+    return Analysis(bank, first_only, rows, bank_statistics(attempts))

@@ -1,0 +1,234 @@
+import dataclasses
+
+from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..certificates import pdf_response
+from ..extensions import db
+from ..models import (
+    BODY_REGIONS,
+    Accommodation,
+    Attempt,
+    Bank,
+    Certificate,
+    Clinic,
+    SessionState,
+    SupervisedSession,
+    User,
+)
+from ..scoping import clinic_in_scope, trainee_in_scope
+from ..services import (
+    attempt_pages,
+    certification,
+    charts,
+    dashboard,
+    exports,
+    practice_log,
+    programmes,
+    trainee_report,
+)
+from ..services import item_analysis as item_analysis_service
+from . import bp
+from .forms import AccommodationForm, DashboardFilterForm, ReviewSessionForm, RevokeForm
+
+
+def _filters(form: DashboardFilterForm) -> dashboard.Filters:
+    if not form.validate():
+        abort(400)
+    return dashboard.Filters(
+        q=(form.q.data or "").strip(),
+        status=form.status.data or "",
+        inactive_days=30 if form.inactive.data else None,
+        expiring=bool(form.expiring.data),
+        sort=form.sort.data or "name",
+        descending=bool(form.desc.data),
+        page=form.page.data or 1,
+    )
+
+
+@bp.get("/")
+def home():
+    clinic = clinic_in_scope()
+    form = DashboardFilterForm(request.args)
+    board = dashboard.clinic_dashboard(clinic.id, _filters(form))
+    clinics = db.session.scalars(select(Clinic).order_by(Clinic.name)).all() if current_user.is_admin else []
+    return render_template("supervisor/home.html", clinic=clinic, board=board, form=form, clinics=clinics)
+
+
+def _csv(name: str, header_and_rows) -> Response:
+    header, rows = header_and_rows
+    response = Response(stream_with_context(exports.to_csv(header, rows)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/export/progress.csv")
+def export_progress():
+    clinic = clinic_in_scope()
+    filters = dataclasses.replace(_filters(DashboardFilterForm(request.args)), page=1, per_page=10**9)
+    board = dashboard.clinic_dashboard(clinic.id, filters)
+    return _csv(f"progress-clinic-{clinic.id}", exports.progress_rows(board.columns, board.rows))
+
+
+@bp.get("/export/attempts.csv")
+def export_attempts():
+    clinic = clinic_in_scope()
+    return _csv(f"attempts-clinic-{clinic.id}", exports.attempt_rows(clinic.id))
+
+
+@bp.get("/export/responses.csv")
+def export_responses():
+    clinic = clinic_in_scope()
+    return _csv(f"responses-clinic-{clinic.id}", exports.response_rows(clinic.id))
+
+
+@bp.get("/attempts/<int:attempt_id>/review")
+def attempt_review(attempt_id: int):
+    attempt = db.get_or_404(Attempt, attempt_id)
+    person = trainee_in_scope(attempt.user_id)
+    if attempt.is_open:
+        abort(404)
+    return render_template(
+        "trainee/review.html",
+        review=attempt_pages.review(attempt.id),
+        only_mistakes=request.args.get("show") == "mistakes",
+        back_url=url_for("supervisor.trainee", user_id=person.id),
+        back_label=person.name,
+        self_url=url_for("supervisor.attempt_review", attempt_id=attempt.id),
+    )
+
+
+@bp.get("/sessions")
+def sessions():
+    clinic = clinic_in_scope()
+    pending = db.session.scalars(
+        select(SupervisedSession)
+        .join(User, User.id == SupervisedSession.trainee_id)
+        .where(User.clinic_id == clinic.id, SupervisedSession.status == SessionState.PENDING)
+        .order_by(SupervisedSession.session_date)
+    ).all()
+    return render_template(
+        "supervisor/sessions.html", clinic=clinic, pending=pending, regions=BODY_REGIONS, form=ReviewSessionForm()
+    )
+
+
+@bp.post("/sessions/<int:session_id>/review")
+def review_session(session_id: int):
+    session = db.first_or_404(
+        select(SupervisedSession)
+        .join(User, User.id == SupervisedSession.trainee_id)
+        .where(SupervisedSession.id == session_id, User.clinic_id == current_user.clinic_id)
+    )
+    form = ReviewSessionForm()
+    if not form.validate_on_submit() or not (form.sign_off.data or form.send_back.data):
+        abort(400)
+    try:
+        practice_log.review(session, current_user, bool(form.sign_off.data), form.comment.data or "")
+    except practice_log.PracticeLogError as exc:
+        flash(str(exc), "error")
+    else:
+        flash("Session signed off." if form.sign_off.data else "Session returned to the trainee.", "info")
+    return redirect(request.referrer if _same_site(request.referrer) else url_for("supervisor.sessions"))
+
+
+def _same_site(url: str | None) -> bool:
+    return bool(url) and url.startswith(request.host_url)
+
+
+@bp.get("/trainees/<int:user_id>")
+def trainee(user_id: int):
+    person = trainee_in_scope(user_id)
+    result = certification.refresh(person)
+    attempts = db.session.scalars(
+        select(Attempt).where(Attempt.user_id == person.id).order_by(Attempt.started_at.desc())
+    ).all()
+    logs = db.session.scalars(
+        select(SupervisedSession)
+        .where(SupervisedSession.trainee_id == person.id)
+        .order_by(SupervisedSession.session_date.desc())
+    ).all()
+    accommodation = db.session.scalar(select(Accommodation).where(Accommodation.user_id == person.id))
+    programme = certification.programme_for(person.clinic_id)
+    chart = charts.score_history(trainee_report.history_series(list(attempts)))
+    form = AccommodationForm(obj=accommodation) if accommodation else AccommodationForm()
+    return render_template(
+        "supervisor/trainee.html",
+        person=person,
+        result=result,
+        attempts=attempts,
+        logs=logs,
+        regions=BODY_REGIONS,
+        accommodation=accommodation,
+        accommodation_form=form,
+        revoke_form=RevokeForm(),
+        review_form=ReviewSessionForm(),
+        validity=certification.validity,
+        chart=chart,
+        strengths=trainee_report.subtopic_strengths(person),
+        programme=programme,
+    )
+
+
+@bp.post("/trainees/<int:user_id>/accommodation")
+def accommodation(user_id: int):
+    person = trainee_in_scope(user_id)
+    form = AccommodationForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        programmes.set_accommodation(
+            person, current_user, float(form.time_multiplier.data), form.extra_attempts.data, form.reason.data
+        )
+    except programmes.RuleError as exc:
+        flash(str(exc), "error")
+    else:
+        flash("Accommodation saved.", "info")
+    return redirect(url_for("supervisor.trainee", user_id=person.id))
+
+
+def _certificate_in_scope(certificate_id: int) -> Certificate:
+    query = select(Certificate).where(Certificate.id == certificate_id)
+    if not current_user.is_admin:
+        query = query.where(Certificate.clinic_id == current_user.clinic_id)
+    return db.first_or_404(query)
+
+
+@bp.post("/certificates/<int:certificate_id>/revoke")
+def revoke(certificate_id: int):
+    cert = _certificate_in_scope(certificate_id)
+    form = RevokeForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        certification.revoke(cert, current_user, form.reason.data)
+    except certification.CertificateError as exc:
+        flash(str(exc), "error")
+    else:
+        flash("Certificate revoked.", "info")
+    return redirect(url_for("supervisor.trainee", user_id=cert.user_id))
+
+
+@bp.get("/certificates/<int:certificate_id>.pdf")
+def certificate_pdf(certificate_id: int):
+    return pdf_response(_certificate_in_scope(certificate_id))
+
+
+@bp.get("/items")
+def item_analysis():
+    """Per-question statistics for one bank: this clinic, or (admins, ?scope=all) every clinic."""
+    clinic = clinic_in_scope()
+    banks = db.session.scalars(select(Bank).order_by(Bank.title)).all()
+    if not banks:
+        abort(404)
+    slug = request.args.get("bank") or banks[0].slug
+    bank = next((b for b in banks if b.slug == slug), None)
+    if bank is None:
+        abort(404)
+    everywhere = current_user.is_admin and request.args.get("scope") == "all"
+    first_only = request.args.get("attempts") != "all"
+    analysis = item_analysis_service.analyse(bank, None if everywhere else clinic.id, first_only=first_only)
+    return render_template(
+        "supervisor/items.html", clinic=clinic, banks=banks, analysis=analysis, everywhere=everywhere
+    )

@@ -1,0 +1,53 @@
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, Length
+
+from ..models import BODY_REGIONS
+
+
+class StartAttemptForm(FlaskForm):
+    submit = SubmitField("Start")
+
+
+class SubmitAttemptForm(FlaskForm):
+    submit = SubmitField("Submit attempt")
+
+
+class AnswerForm(FlaskForm):
+    """One question's answer. Values are display positions (0, 1, …), never choice ids or keys,
+    so that the page reveals nothing about which option is which."""
+
+    answer = SelectMultipleField(coerce=int, validate_choice=True)
+    previous = SubmitField("Previous")
+    next = SubmitField("Save and next")
+    finish = SubmitField("Save and finish")
+
+    def __init__(self, option_count: int, single: bool, **kwargs):
+        super().__init__(**kwargs)
+        self.single = single
+        self.answer.choices = [(i, str(i)) for i in range(option_count)]
+
+    def validate_answer(self, field):
+        if self.single and len(field.data or []) > 1:
+            raise ValidationError("Choose one answer.")
+
+
+class LogSessionForm(FlaskForm):
+    session_date = DateField("Date of the session", validators=[DataRequired()])
+    region = SelectField(
+        "Body region", choices=[SelectChoice(k, v) for k, v in BODY_REGIONS.items()], validators=[DataRequired()]
+    )
+    muscles = StringField("Muscle(s) needled", validators=[DataRequired(), Length(max=300)])
+    safety_notes = TextAreaField(
+        "Safety notes (precautions taken, adverse events, what you learned)", validators=[Length(max=2000)]
+    )
+    submit = SubmitField("Log session")

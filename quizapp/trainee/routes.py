@@ -1,0 +1,191 @@
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..certificates import pdf_response
+from ..extensions import db
+from ..models import BODY_REGIONS, Attempt, Bank, SupervisedSession, utcnow
+from ..services import attempt_pages, attempts, certification, practice_log
+from . import bp
+from .forms import AnswerForm, LogSessionForm, StartAttemptForm, SubmitAttemptForm
+
+
+def _own_attempt(attempt_id: int) -> Attempt:
+    attempt = attempts.user_attempt(current_user, attempt_id)
+    if attempt is None:
+        abort(404)
+    return attempt
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+@bp.get("/")
+def home():
+    attempts.close_expired(current_user)
+    return render_template(
+        "trainee/home.html", progress=attempts.progress_by_bank(current_user), start_form=StartAttemptForm()
+    )
+
+
+@bp.get("/banks/<slug>")
+def bank(slug: str):
+    bank = db.first_or_404(select(Bank).where(Bank.slug == slug))
+    attempts.close_expired(current_user)
+    history = db.session.scalars(
+        select(Attempt)
+        .where(Attempt.user_id == current_user.id, Attempt.bank_id == bank.id)
+        .order_by(Attempt.started_at.desc())
+    ).all()
+    return render_template(
+        "trainee/bank.html",
+        bank=bank,
+        history=history,
+        limits=attempts.limits_for(current_user, bank),
+        open_attempt=next((a for a in history if a.is_open), None),
+        cooldown_until=attempts.cooldown_until(current_user, bank, utcnow()),
+        form=StartAttemptForm(),
+    )
+
+
+@bp.post("/banks/<slug>/start")
+def start(slug: str):
+    bank = db.first_or_404(select(Bank).where(Bank.slug == slug))
+    if not StartAttemptForm().validate_on_submit():
+        abort(400)
+    try:
+        attempt = attempts.start_or_resume(current_user, bank)
+    except attempts.AttemptError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("trainee.bank", slug=slug))
+    return redirect(url_for("trainee.question", attempt_id=attempt.id, number=attempt.current_position + 1))
+
+
+@bp.get("/attempts/<int:attempt_id>")
+def resume(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    if not attempt.is_open:
+        return redirect(url_for("trainee.review", attempt_id=attempt.id))
+    return redirect(url_for("trainee.question", attempt_id=attempt.id, number=attempt.current_position + 1))
+
+
+def _closed_redirect(attempt: Attempt, message: str | None = None):
+    if message:
+        flash(message, "info")
+    return redirect(url_for("trainee.review", attempt_id=attempt.id))
+
+
+@bp.route("/attempts/<int:attempt_id>/questions/<int:number>", methods=["GET", "POST"])
+def question(attempt_id: int, number: int):
+    attempt = _own_attempt(attempt_id)
+    now = utcnow()
+    if attempt.is_open and now >= attempt.expires_at:
+        attempts.submit(attempt.id, now=now, reason="time_up")
+        return _closed_redirect(attempt, "Time is up: your attempt was submitted with the answers you had saved.")
+    if not attempt.is_open:
+        return _closed_redirect(attempt)
+    page = attempt_pages.question_page(attempt, number - 1, now)
+    if page is None:
+        abort(404)
+    form = AnswerForm(len(page.options), page.question_type != "multiple")
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            if _wants_json():
+                return jsonify(saved=False, error="That answer could not be accepted."), 400
+            abort(400)
+        choice_ids = attempt_pages.choice_ids_at(attempt, page.position, form.answer.data or [])
+        if choice_ids is None:
+            abort(400)
+        try:
+            attempts.save_answer(attempt, page.position, choice_ids, now=now)
+        except attempts.AttemptClosed as exc:
+            if _wants_json():
+                return jsonify(
+                    saved=False, error=str(exc), review=url_for("trainee.review", attempt_id=attempt.id)
+                ), 409
+            return _closed_redirect(attempt, str(exc))
+        if _wants_json():
+            return jsonify(saved=True, answered=bool(choice_ids))
+        if form.finish.data:
+            return redirect(url_for("trainee.finish", attempt_id=attempt.id))
+        step = -1 if form.previous.data else 1
+        target = min(max(1, number + step), page.total)
+        return redirect(url_for("trainee.question", attempt_id=attempt.id, number=target))
+    if attempt.current_position != page.position:
+        attempts.set_position(attempt, page.position)
+    return render_template("trainee/question.html", page=page, form=form, number=number)
+
+
+@bp.route("/attempts/<int:attempt_id>/finish", methods=["GET", "POST"])
+def finish(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    form = SubmitAttemptForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        now = utcnow()
+        reason = "time_up" if now >= attempt.expires_at else "trainee"
+        if attempts.submit(attempt.id, now=now, reason=reason):
+            flash("Attempt submitted.", "info")
+        return redirect(url_for("trainee.review", attempt_id=attempt.id))
+    if not attempt.is_open:
+        return _closed_redirect(attempt)
+    if utcnow() >= attempt.expires_at:
+        attempts.submit(attempt.id, reason="time_up")
+        return _closed_redirect(attempt, "Time is up: your attempt was submitted with the answers you had saved.")
+    page = attempt_pages.question_page(attempt, 0, utcnow())
+    return render_template("trainee/finish.html", attempt=attempt, page=page, form=form)
+
+
+@bp.get("/attempts/<int:attempt_id>/review")
+def review(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    if attempt.is_open:
+        return redirect(url_for("trainee.resume", attempt_id=attempt.id))
+    return render_template(
+        "trainee/review.html",
+        review=attempt_pages.review(attempt.id),
+        only_mistakes=request.args.get("show") == "mistakes",
+        back_url=url_for("trainee.bank", slug=attempt.bank.slug),
+        back_label=attempt.bank.title,
+        self_url=url_for("trainee.review", attempt_id=attempt.id),
+    )
+
+
+@bp.get("/certification")
+def certification_page():
+    result = certification.refresh(current_user)
+    sessions = db.session.scalars(
+        select(SupervisedSession)
+        .where(SupervisedSession.trainee_id == current_user.id)
+        .order_by(SupervisedSession.session_date.desc())
+    ).all()
+    banks = {b.slug: b for b in db.session.scalars(select(Bank))}
+    return render_template(
+        "trainee/certification.html", result=result, sessions=sessions, banks=banks, regions=BODY_REGIONS
+    )
+
+
+@bp.route("/sessions/new", methods=["GET", "POST"])
+def log_session():
+    form = LogSessionForm()
+    if form.validate_on_submit():
+        try:
+            practice_log.log_session(
+                current_user, form.session_date.data, form.region.data, form.muscles.data, form.safety_notes.data or ""
+            )
+        except practice_log.PracticeLogError as exc:
+            form.safety_notes.errors.append(str(exc))
+        else:
+            flash("Session logged. Your supervisor will review it.", "info")
+            return redirect(url_for("trainee.certification_page"))
+    return render_template("trainee/log_session.html", form=form)
+
+
+@bp.get("/certificates/<code>.pdf")
+def certificate_pdf(code: str):
+    cert = certification.by_code(code)
+    if cert is None or cert.user_id != current_user.id:
+        abort(404)
+    return pdf_response(cert)

@@ -1,0 +1,132 @@
+"""Logging in and out, disabled accounts, password change, CSRF, headers."""
+
+from sqlalchemy import select
+
+from quizapp.extensions import db
+from quizapp.models import AuditEvent, User
+from quizapp.services.passwords import hash_password, verify_password
+
+from . import factories
+from .conftest import PASSWORD, Browser
+
+
+def test_login_success_redirects_home_and_is_audited(app, client):
+    """Right credentials log in and land on the role's home."""
+    with app.app_context():
+        factories.user("t@x.test")
+    r = Browser(client).login("T@X.test ")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/trainee/")
+    with app.app_context():
+        assert db.session.scalar(select(AuditEvent.kind).order_by(AuditEvent.id.desc())) == "login.success"
+
+
+def test_wrong_password_and_unknown_user_look_the_same(app, client):
+    """No user enumeration: both failures give the same status and message."""
+    with app.app_context():
+        factories.user("t@x.test")
+    wrong = Browser(client).login("t@x.test", "not-the-password")
+    unknown = Browser(app.test_client()).login("nobody@x.test", "not-the-password")
+    assert wrong.status_code == unknown.status_code == 401
+    assert b"E-mail or password is not right" in wrong.data and b"E-mail or password is not right" in unknown.data
+
+
+def test_disabled_user_cannot_log_in(app, client):
+    """An inactive account is refused even with the right password."""
+    with app.app_context():
+        factories.user("gone@x.test", active=False)
+    r = Browser(client).login("gone@x.test")
+    assert r.status_code == 401
+    assert client.get("/trainee/").status_code == 302
+
+
+def test_disabling_a_user_ends_their_session(app, client):
+    """A user disabled mid-session is logged out on the next request."""
+    with app.app_context():
+        factories.user("t@x.test")
+    b = Browser(client)
+    b.login("t@x.test")
+    assert b.get("/trainee/").status_code == 200
+    with app.app_context():
+        db.session.scalar(select(User)).active = False
+        db.session.commit()
+    assert b.get("/trainee/").status_code == 302
+
+
+def test_logout_needs_post_with_csrf(app, client):
+    """Logout is a CSRF-protected POST; afterwards pages need a login again."""
+    with app.app_context():
+        factories.user("t@x.test")
+    b = Browser(client)
+    b.login("t@x.test")
+    assert client.post("/auth/logout").status_code == 400
+    assert b.get("/trainee/").status_code == 200
+    b.post_form("/trainee/", {}, action="/auth/logout")
+    assert b.get("/trainee/").status_code == 302
+
+
+def test_login_without_csrf_token_is_400(app, client):
+    """A login form without its token is refused with a readable page."""
+    with app.app_context():
+        factories.user("t@x.test")
+    r = client.post("/auth/login", data={"email": "t@x.test", "password": PASSWORD})
+    assert r.status_code == 400 and b"nothing was saved" in r.data
+
+
+def test_password_change_logs_out_other_sessions(app, client):
+    """Changing the password keeps this session, ends the others, and stores an argon2 hash."""
+    with app.app_context():
+        factories.user("t@x.test")
+    here, elsewhere = Browser(client), Browser(app.test_client())
+    here.login("t@x.test")
+    elsewhere.login("t@x.test")
+    r = here.post_form(
+        "/auth/password", {"current": PASSWORD, "new": "a-brand-new-secret", "confirm": "a-brand-new-secret"}
+    )
+    assert r.status_code == 302
+    assert here.get("/trainee/").status_code == 200
+    assert elsewhere.get("/trainee/").status_code == 302
+    with app.app_context():
+        stored = db.session.scalar(select(User.password_hash))
+        assert stored.startswith("$argon2id$") and verify_password(stored, "a-brand-new-secret")
+
+
+def test_password_change_rejects_wrong_current_password(app, client):
+    """A wrong current password changes nothing."""
+    with app.app_context():
+        factories.user("t@x.test")
+    b = Browser(client)
+    b.login("t@x.test")
+    r = b.post_form(
+        "/auth/password", {"current": "wrong-password", "new": "a-brand-new-secret", "confirm": "a-brand-new-secret"}
+    )
+    assert r.status_code == 200 and b"current password is not right" in r.data
+    with app.app_context():
+        assert verify_password(db.session.scalar(select(User.password_hash)), PASSWORD)
+
+
+def test_open_redirect_after_login_is_ignored(app, client):
+    """?next= may only point inside the site."""
+    with app.app_context():
+        factories.user("t@x.test")
+    b = Browser(client)
+    r = b.post_form(
+        "/auth/login", {"email": "t@x.test", "password": PASSWORD}, action="/auth/login?next=https://evil.example/"
+    )
+    assert r.headers["Location"].endswith("/trainee/")
+
+
+def test_security_headers_and_cookie_flags(app, client):
+    """Every page carries CSP, frame denial and nosniff; the session cookie is HttpOnly and SameSite."""
+    with app.app_context():
+        factories.user("t@x.test")
+    r = client.get("/auth/login")
+    assert "script-src 'self'" in r.headers["Content-Security-Policy"]
+    assert r.headers["X-Frame-Options"] == "DENY" and r.headers["X-Content-Type-Options"] == "nosniff"
+    login = Browser(client).login("t@x.test")
+    cookie = login.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_unique_hash_per_password():
+    """argon2 salts each hash."""
+    assert hash_password("same-password-x") != hash_password("same-password-x")

@@ -1,0 +1,285 @@
+"""Supervisor dashboards: progress cells and counts, filters, item statistics, CSV, scoping, query counts."""
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from sqlalchemy import event, select
+
+from quizapp.extensions import db
+from quizapp.models import Attempt, Bank, User, utcnow
+from quizapp.services import certification, programmes
+
+from . import factories
+from .conftest import Browser
+from .test_certification import pass_bank
+
+ALL_SIX = (
+    (factories.DATA / "tiny_bank.yaml").read_text().replace("questions_per_attempt: 5", "questions_per_attempt: 6")
+)
+
+
+def no_sessions_rule(clinic_name="North Clinic"):
+    clinic = factories.clinic(clinic_name)
+    admin = db.session.scalar(select(User).where(User.role == "admin")) or factories.user(
+        "admin@x.test", role="admin", clinic_name=None
+    )
+    programmes.update_programme(
+        certification.programme_for(clinic.id),
+        admin,
+        require_all_banks=True,
+        bank_marks={},
+        validity_months=24,
+        sessions_required=0,
+        region_minimums={},
+        critical_subtopic_ids=set(),
+        critical_min=None,
+    )
+
+
+@pytest.fixture
+def clinic(app, tmp_path):
+    """Ann certified, Ben failed once, Cy never started, plus a supervisor; another clinic next door."""
+    with app.app_context():
+        bank = factories.tiny_bank(tmp_path, ALL_SIX)
+        no_sessions_rule()
+        ann = factories.user("ann@x.test", name="Ann Able")
+        ben = factories.user("ben@x.test", name="Ben Busy")
+        factories.user("cy@x.test", name="Cy Later")
+        factories.user("sup@x.test", role="supervisor")
+        factories.user("far@x.test", role="supervisor", clinic_name="South Clinic")
+        stranger = factories.user("zed@x.test", name="Zed Elsewhere", clinic_name="South Clinic")
+        pass_bank(ann, bank, utcnow() - dt.timedelta(days=2))
+        pass_bank(ben, bank, utcnow() - dt.timedelta(days=1), right=False)
+        pass_bank(stranger, bank, utcnow(), right=False)
+        ids = {u.email: u.id for u in db.session.scalars(select(User))}
+        attempt_ids = {a.user_id: a.id for a in db.session.scalars(select(Attempt))}
+    return ids, attempt_ids
+
+
+def supervisor(app, email="sup@x.test"):
+    b = Browser(app.test_client())
+    b.login(email)
+    return b
+
+
+def test_dashboard_cells_and_summary(app, clinic):
+    """Each row shows the best score and pass state per bank; counts on top match."""
+    html = supervisor(app).get("/supervisor/").get_data(as_text=True)
+    assert "Ann Able" in html and "Ben Busy" in html and "Cy Later" in html and "Zed" not in html
+    ann_row = html[html.index("Ann Able") : html.index("</tr>", html.index("Ann Able"))]
+    assert "100%" in ann_row and "passed" in ann_row and "Certified" in ann_row
+    ben_row = html[html.index("Ben Busy") : html.index("</tr>", html.index("Ben Busy"))]
+    assert "0%" in ben_row and "In progress" in ben_row
+    cy_row = html[html.index("Cy Later") : html.index("</tr>", html.index("Cy Later"))]
+    assert "—" in cy_row and "Not started" in cy_row
+    summary = html[html.index('aria-label="Summary"') : html.index("</ul>", html.index('aria-label="Summary"'))]
+    counts = dict(
+        (label.strip(), int(n))
+        for n, label in __import__("re").findall(r'<span class="count">(\d+)</span>\s*([A-Za-z ]+)</a>', summary)
+    )
+    assert (
+        counts["Certified"] == 1
+        and counts["In progress"] == 1
+        and counts["Not started"] == 1
+        and counts["Expired"] == 0
+    )
+
+
+def test_filters_search_sort_and_pages(app, clinic):
+    """Status filter, name search, inactivity filter, sorting by a bank's best score, pagination."""
+    b = supervisor(app)
+    only = b.get("/supervisor/?status=in+progress").get_data(as_text=True)
+    assert "Ben Busy" in only and "Ann Able" not in only
+    found = b.get("/supervisor/?q=cy").get_data(as_text=True)
+    assert "Cy Later" in found and "Ben Busy" not in found
+    inactive = b.get("/supervisor/?inactive=y").get_data(as_text=True)
+    assert "Cy Later" in inactive and "Ann Able" not in inactive
+    by_score = b.get("/supervisor/?sort=bank:tiny&desc=y").get_data(as_text=True)
+    assert by_score.index("Ann Able") < by_score.index("Ben Busy") < by_score.index("Cy Later")
+    assert b.get("/supervisor/?page=0").status_code == 400
+    with app.app_context():
+        for i in range(30):
+            factories.user(f"extra{i:02}@x.test", name=f"Extra {i:02}")
+    page2 = b.get("/supervisor/?page=2").get_data(as_text=True)
+    assert "page 2 of 2" in page2 and "Extra 29" not in b.get("/supervisor/").get_data(as_text=True)
+
+
+def test_item_statistics_match_hand_computation(app, clinic):
+    """Two right and one wrong on every item: facility 2/3, discrimination 1, alpha 1, distractors 1/3."""
+    with app.app_context():
+        bank = db.session.scalar(select(Bank))
+        cy = db.session.scalar(select(User).where(User.email == "cy@x.test"))
+        pass_bank(cy, bank, utcnow())
+    html = supervisor(app).get("/supervisor/items?bank=tiny").get_data(as_text=True)
+    # Attempts in the clinic: Ann 100%, Ben 0%, Cy 100%. Mean 66.7, median 100,
+    # SD = sqrt(((100-66.7)^2 * 2 + (0-66.7)^2) / 2) = 57.7. Every item: x = rest = (1, 0, 1) -> r = 1.
+    assert "3 attempts" in html and "mean 66.7%" in html and "median 100.0%" in html and "SD 57.7" in html
+    assert "reliability (Cronbach's alpha / KR-20) 1.00" in html
+    row = html[html.index("<code>t-single</code>") : html.index("</tr>", html.index("<code>t-single</code>"))]
+    assert "<td>3</td>" in row and "<td>0.67</td>" in row and "<td>1.00</td>" in row
+    assert "33% · Hollow-bore" in row, "Ben chose the first wrong option: 1 of 3"
+    assert "few responses" in row
+
+
+def test_csv_exports_escape_formulas(app, clinic):
+    """Names that look like formulas are exported as text; every row is there."""
+    with app.app_context():
+        for i, name in enumerate(['=HYPERLINK("http://x")', "+SUM(A1)", "-2+3", "@cmd", 'Plain, "quoted"']):
+            factories.user(f"f{i}@x.test", name=name)
+    b = supervisor(app)
+    response = b.get("/supervisor/export/progress.csv")
+    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    names = {r["name"] for r in rows}
+    assert {'\'=HYPERLINK("http://x")', "'+SUM(A1)", "'-2+3", "'@cmd", 'Plain, "quoted"'} <= names
+    assert len(rows) == 8
+    ann = next(r for r in rows if r["name"] == "Ann Able")
+    assert ann["status"] == "certified" and ann["tiny_met"] == "yes" and ann["tiny_best"] == "100.0"
+
+    attempts_csv = list(csv.DictReader(io.StringIO(b.get("/supervisor/export/attempts.csv").get_data(as_text=True))))
+    assert sorted(r["email"] for r in attempts_csv) == ["ann@x.test", "ben@x.test"]
+    responses_csv = list(csv.DictReader(io.StringIO(b.get("/supervisor/export/responses.csv").get_data(as_text=True))))
+    assert len(responses_csv) == 12
+    single = next(r for r in responses_csv if r["email"] == "ann@x.test" and r["question_id"] == "t-multi")
+    assert single["selected"] == "a,b" and single["correct"] == "a,b" and float(single["score"]) == 1.0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/supervisor/?clinic={south}",
+        "/supervisor/sessions?clinic={south}",
+        "/supervisor/items?clinic={south}",
+        "/supervisor/export/progress.csv?clinic={south}",
+        "/supervisor/export/attempts.csv?clinic={south}",
+        "/supervisor/export/responses.csv?clinic={south}",
+        "/supervisor/trainees/{zed}",
+        "/supervisor/attempts/{zed_attempt}/review",
+    ],
+)
+def test_other_clinics_data_is_404(app, clinic, url):
+    """A supervisor asking for another clinic's page or export gets 404; an admin gets 200."""
+    ids, attempt_ids = clinic
+    with app.app_context():
+        south = db.session.scalar(select(User.clinic_id).where(User.email == "zed@x.test"))
+    target = url.format(south=south, zed=ids["zed@x.test"], zed_attempt=attempt_ids[ids["zed@x.test"]])
+    assert supervisor(app).get(target).status_code == 404
+    assert supervisor(app, "far@x.test").get(target).status_code == 200
+    with app.app_context():
+        factories.user("root@x.test", role="admin", clinic_name=None)
+    assert supervisor(app, "root@x.test").get(target).status_code == 200
+
+
+def test_trainee_drill_down(app, clinic):
+    """The drill-down shows the score chart, sub-topic strengths and links each attempt's review."""
+    ids, attempt_ids = clinic
+    b = supervisor(app)
+    html = b.get(f"/supervisor/trainees/{ids['ben@x.test']}").get_data(as_text=True)
+    assert "<svg" in html and "Tiny test bank: 0%" in html
+    assert "Thorax" in html and "General" in html
+    review_url = f"/supervisor/attempts/{attempt_ids[ids['ben@x.test']]}/review"
+    assert review_url in html
+    review = b.get(review_url).get_data(as_text=True)
+    assert "Not passed: 0.0%" in review and "Why:" in review
+
+
+def count_statements(app, url, browser):
+    counter = {"n": 0}
+
+    def count(*_args):
+        counter["n"] += 1
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert browser.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return counter["n"]
+
+
+def test_dashboard_statement_count_does_not_grow_with_trainees(app, tmp_path):
+    """5 trainees or 50, with attempts and sessions: the same number of SQL statements."""
+    with app.app_context():
+        bank_id = factories.tiny_bank(tmp_path).id
+        supervisor_id = factories.user("sup@x.test", role="supervisor").id
+
+    def add_trainees(start, n):
+        with app.app_context():
+            bank_ = db.session.get(Bank, bank_id)
+            sup = db.session.get(User, supervisor_id)
+            for i in range(start, start + n):
+                t = factories.user(f"t{i}@x.test")
+                if i % 2 == 0:
+                    pass_bank(t, bank_, utcnow() - dt.timedelta(hours=i))
+                if i % 3 == 0:
+                    from quizapp.services import practice_log
+
+                    s = practice_log.log_session(t, utcnow().date(), "lumbopelvic", "Gluteus medius", "")
+                    practice_log.review(s, sup, True, "")
+
+    b = supervisor(app)
+    add_trainees(0, 5)
+    small = count_statements(app, "/supervisor/", b)
+    add_trainees(5, 45)
+    large = count_statements(app, "/supervisor/", b)
+    assert small == large, f"{small} statements for 5 trainees, {large} for 50"
+    assert count_statements(app, "/supervisor/export/progress.csv", b) == count_statements(
+        app, "/supervisor/export/progress.csv", b
+    )
+
+
+def test_dashboard_reflects_every_change_immediately(app, clinic):
+    """The status cache never serves stale data: a pass, a sign-off, a revocation, a new rule, a new trainee."""
+    ids, _ = clinic
+    b = supervisor(app)
+
+    def row(name):
+        html = b.get("/supervisor/").get_data(as_text=True)
+        if name not in html:
+            return ""
+        return html[html.index(name) : html.index("</tr>", html.index(name))]
+
+    assert "Not started" in row("Cy Later")
+    with app.app_context():
+        bank = db.session.scalar(select(Bank))
+        cy = db.session.get(User, ids["cy@x.test"])
+        pass_bank(cy, bank, utcnow())
+    assert "Certified" in row("Cy Later")
+
+    with app.app_context():
+        from quizapp.models import Certificate
+
+        cert = db.session.scalar(select(Certificate).where(Certificate.user_id == ids["cy@x.test"]))
+        certification.revoke(cert, db.session.get(User, ids["sup@x.test"]), "Audit finding")
+    assert "Revoked" in row("Cy Later")
+
+    with app.app_context():
+        admin = db.session.scalar(select(User).where(User.role == "admin"))
+        programmes.update_programme(
+            certification.programme_for(db.session.get(User, ids["ann@x.test"]).clinic_id),
+            admin,
+            require_all_banks=True,
+            bank_marks={},
+            validity_months=24,
+            sessions_required=1,
+            region_minimums={},
+            critical_subtopic_ids=set(),
+            critical_min=None,
+        )
+    assert "In progress" in row("Ann Able") and "0 of 1 signed off" in row("Ann Able")
+
+    with app.app_context():
+        from quizapp.services import practice_log
+
+        ann = db.session.get(User, ids["ann@x.test"])
+        log = practice_log.log_session(ann, utcnow().date(), "lumbopelvic", "Quadratus lumborum", "")
+        practice_log.review(log, db.session.get(User, ids["sup@x.test"]), True, "")
+    assert "Certified" in row("Ann Able")
+
+    with app.app_context():
+        factories.user("dee@x.test", name="Dee Newcomer")
+    assert "Not started" in row("Dee Newcomer")

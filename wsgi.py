@@ -1,0 +1,5 @@
+"""The one module that builds the app at import time: `gunicorn wsgi:app`."""
+
+from quizapp import create_app
+
+app = create_app()
