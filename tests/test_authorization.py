@@ -67,12 +67,17 @@ MATRIX = {
     "supervisor.item_analysis": ("GET", "/supervisor/items", (LOGIN, GONE, GONE, OK, OK, OK)),
     "admin.home": ("GET", "/admin/", (LOGIN, GONE, GONE, GONE, GONE, OK)),
     "admin.programme": ("GET", "/admin/clinics/{clinic}/programme", (LOGIN, GONE, GONE, GONE, GONE, OK)),
+    "admin.people": ("GET", "/admin/people", (LOGIN, GONE, GONE, GONE, GONE, OK)),
+    "admin.person": ("GET", "/admin/people/{trainee}", (LOGIN, GONE, GONE, GONE, GONE, OK)),
+    "admin.create_clinic": ("POST", "/admin/clinics", (LOGIN, GONE, GONE, GONE, GONE, REDIRECT)),
+    "admin.audit": ("GET", "/admin/audit", (LOGIN, GONE, GONE, GONE, GONE, OK)),
 }
 
 POST_DATA = {
     "supervisor.review_session": {"sign_off": "Sign off", "comment": ""},
     "supervisor.accommodation": {"time_multiplier": "1.25", "extra_attempts": "0", "reason": "Assessment on file"},
     "supervisor.revoke": {"reason": "Matrix test"},
+    "admin.create_clinic": {"name": "Matrix Clinic"},
 }
 
 

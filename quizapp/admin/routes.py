@@ -8,6 +8,7 @@ from ..models import BODY_REGIONS, Bank, Clinic, Question, Subtopic, User
 from ..services import certification, programmes
 from . import bp
 from .forms import programme_form
+from .people_forms import ClinicForm
 
 
 @bp.get("/")
@@ -21,7 +22,7 @@ def home():
         .group_by(Bank.id)
         .order_by(Bank.title)
     ).all()
-    return render_template("admin/home.html", clinics=clinics, banks=banks)
+    return render_template("admin/home.html", clinics=clinics, banks=banks, clinic_form=ClinicForm())
 
 
 @bp.route("/clinics/<int:clinic_id>/programme", methods=["GET", "POST"])

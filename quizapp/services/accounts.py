@@ -22,8 +22,12 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
+def find_clinic(name: str) -> Clinic | None:
+    return db.session.scalar(select(Clinic).where(func.lower(Clinic.name) == name.strip().lower()))
+
+
 def get_or_create_clinic(name: str) -> Clinic:
-    clinic = db.session.scalar(select(Clinic).where(func.lower(Clinic.name) == name.strip().lower()))
+    clinic = find_clinic(name)
     if clinic is None:
         clinic = Clinic(name=name.strip())
         db.session.add(clinic)
@@ -31,7 +35,9 @@ def get_or_create_clinic(name: str) -> Clinic:
     return clinic
 
 
-def create_user(email: str, name: str, password: str, role: str, clinic: Clinic | None) -> User:
+def create_user(
+    email: str, name: str, password: str, role: str, clinic: Clinic | None, created_by: User | None = None
+) -> User:
     """Create an account; raises ``AccountError`` for a taken e-mail, a weak password or a missing clinic."""
     if role not in set(Role):
         raise AccountError(f"unknown role {role!r}; expected one of {', '.join(Role)}")
@@ -45,6 +51,8 @@ def create_user(email: str, name: str, password: str, role: str, clinic: Clinic 
         email=normalise_email(email), name=name.strip(), password_hash=hash_password(password), role=role, clinic=clinic
     )
     db.session.add(user)
+    db.session.flush()
+    audit.record("user.created", actor=created_by, subject=user, role=role)
     db.session.commit()
     return user
 

@@ -1,0 +1,100 @@
+"""Admin pages for clinics, people and the audit log."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Clinic, User
+from ..services import accounts, audit_log, people_admin
+from . import bp
+from .people_forms import NO_CLINIC, AuditFilterForm, ClinicForm, CreateUserForm, EditUserForm
+
+
+def _clinics() -> list[Clinic]:
+    return list(db.session.scalars(select(Clinic).order_by(Clinic.name)))
+
+
+def _clinic_or_none(clinic_id: int) -> Clinic | None:
+    if clinic_id == NO_CLINIC:
+        return None
+    return db.get_or_404(Clinic, clinic_id)
+
+
+@bp.route("/people", methods=["GET", "POST"])
+def people():
+    clinics = _clinics()
+    create = CreateUserForm()
+    create.set_clinics(clinics)
+    if create.validate_on_submit():
+        try:
+            user = accounts.create_user(
+                create.email.data,
+                create.name.data,
+                create.password.data,
+                create.role.data,
+                _clinic_or_none(create.clinic.data),
+                created_by=current_user,
+            )
+        except accounts.AccountError as exc:
+            db.session.rollback()
+            create.email.errors.append(str(exc))
+        else:
+            flash(f"Created {user.role} {user.email}. Give them the temporary password in person.", "info")
+            return redirect(url_for("admin.people"))
+    elif request.method == "POST" and create.csrf_token.errors:
+        abort(400)
+    everyone = db.session.execute(
+        select(User, Clinic.name).outerjoin(Clinic).order_by(Clinic.name, User.role, User.name)
+    ).all()
+    return render_template("admin/people.html", people=everyone, create=create, clinic_form=ClinicForm())
+
+
+@bp.post("/clinics")
+def create_clinic():
+    form = ClinicForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        clinic = people_admin.create_clinic(current_user, form.name.data)
+    except accounts.AccountError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        flash(f"Added clinic {clinic.name}.", "info")
+    return redirect(url_for("admin.home"))
+
+
+@bp.route("/people/<int:user_id>", methods=["GET", "POST"])
+def person(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = EditUserForm(obj=None if request.method == "POST" else user, data={"clinic": user.clinic_id or NO_CLINIC})
+    form.set_clinics(_clinics())
+    if form.validate_on_submit():
+        try:
+            changes = people_admin.update_user(
+                current_user,
+                user,
+                role=form.role.data,
+                clinic=_clinic_or_none(form.clinic.data),
+                active=form.active.data,
+            )
+        except accounts.AccountError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(f"Saved: {', '.join(changes)}." if changes else "Nothing changed.", "info")
+            return redirect(url_for("admin.person", user_id=user.id))
+    elif request.method == "POST" and form.csrf_token.errors:
+        abort(400)
+    history = audit_log.events(subject_user_id=user.id)
+    return render_template("admin/person.html", person=user, form=form, history=history)
+
+
+@bp.get("/audit")
+def audit():
+    form = AuditFilterForm(request.args)
+    if not form.validate():
+        abort(400)
+    page = audit_log.events(kind=(form.kind.data or "").strip(), clinic_id=form.clinic.data, page=form.page.data or 1)
+    return render_template("admin/audit.html", log=page, form=form, clinics=_clinics())

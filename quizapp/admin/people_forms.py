@@ -1,0 +1,72 @@
+"""Forms for managing clinics, people and reading the audit log."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from ..models import Role
+from ..services.passwords import MIN_LENGTH
+
+ROLE_CHOICES = [SelectChoice(r.value, r.value.capitalize()) for r in Role]
+NO_CLINIC = 0
+
+
+class ClinicForm(FlaskForm):
+    name = StringField("New clinic name", validators=[DataRequired(), Length(max=120)])
+    submit = SubmitField("Add clinic")
+
+
+class _ClinicChoice(FlaskForm):
+    clinic = SelectField("Clinic", coerce=int)
+
+    def set_clinics(self, clinics) -> None:
+        self.clinic.choices = [SelectChoice(NO_CLINIC, "No clinic (administrators only)")] + [
+            SelectChoice(c.id, c.name) for c in clinics
+        ]
+
+
+class CreateUserForm(_ClinicChoice):
+    # Shape only: the address is proven when the person first logs in with it.
+    email = EmailField(
+        "E-mail",
+        validators=[
+            DataRequired(),
+            Length(max=254),
+            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an e-mail address."),
+        ],
+    )
+    name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
+    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.TRAINEE.value)
+    password = PasswordField(
+        f"Temporary password (at least {MIN_LENGTH} characters)",
+        validators=[DataRequired(), Length(min=MIN_LENGTH, max=1024)],
+    )
+    submit = SubmitField("Create account")
+
+
+class EditUserForm(_ClinicChoice):
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    active = BooleanField("Active (may log in)")
+    submit = SubmitField("Save changes")
+
+
+class AuditFilterForm(FlaskForm):
+    """Read from the query string; a GET form has nothing to protect with CSRF."""
+
+    class Meta:
+        csrf = False
+
+    kind = StringField("Event", validators=[Optional(), Length(max=64)])
+    clinic = IntegerField("Clinic", validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
+    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=100_000)])
