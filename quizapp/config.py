@@ -41,6 +41,8 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = env_flag("SESSION_COOKIE_SECURE")
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+    # How many reverse proxies sit in front (X-Forwarded-For/Proto are trusted only from them).
+    TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
 
     WTF_CSRF_TIME_LIMIT = None  # a long quiz must not lose its token; the session bounds it
     RATELIMIT_ENABLED = True

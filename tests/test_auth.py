@@ -130,3 +130,40 @@ def test_security_headers_and_cookie_flags(app, client):
 def test_unique_hash_per_password():
     """argon2 salts each hash."""
     assert hash_password("same-password-x") != hash_password("same-password-x")
+
+
+def test_session_cookie_is_secure_over_https_only(app):
+    """Over HTTPS the session cookie carries Secure; over plain HTTP (local runs) it cannot."""
+    with app.app_context():
+        factories.user("t@x.test")
+    plain = Browser(app.test_client()).login("t@x.test")
+    assert "Secure" not in plain.headers["Set-Cookie"]
+    tls = app.test_client()
+    page = tls.get("/auth/login", base_url="https://localhost")
+    assert "Secure" in page.headers["Set-Cookie"]
+    from .conftest import csrf_token
+
+    token = csrf_token(page.get_data(as_text=True))
+    r = tls.post(
+        "/auth/login",
+        data={"email": "t@x.test", "password": PASSWORD, "csrf_token": token},
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/auth/login"},  # Flask-WTF checks it over HTTPS
+    )
+    assert r.status_code == 302 and "Secure" in r.headers["Set-Cookie"]
+
+
+def test_login_issues_a_fresh_session(app, client):
+    """Session rotation: what was in the anonymous session (its CSRF token) does not survive login."""
+    with app.app_context():
+        factories.user("t@x.test")
+    from .conftest import csrf_token
+
+    before_token = csrf_token(client.get("/auth/login").get_data(as_text=True))
+    before_cookie = client.get_cookie("session").value
+    r = client.post("/auth/login", data={"email": "t@x.test", "password": PASSWORD, "csrf_token": before_token})
+    assert r.status_code == 302
+    assert client.get_cookie("session").value != before_cookie
+    # The token minted for the anonymous session is no longer accepted in the new one.
+    stale = client.post("/auth/password", data={"current": PASSWORD, "new": "x" * 12, "confirm": "x" * 12, "csrf_token": before_token})
+    assert stale.status_code == 400
