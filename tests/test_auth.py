@@ -165,5 +165,7 @@ def test_login_issues_a_fresh_session(app, client):
     assert r.status_code == 302
     assert client.get_cookie("session").value != before_cookie
     # The token minted for the anonymous session is no longer accepted in the new one.
-    stale = client.post("/auth/password", data={"current": PASSWORD, "new": "x" * 12, "confirm": "x" * 12, "csrf_token": before_token})
+    stale = client.post(
+        "/auth/password", data={"current": PASSWORD, "new": "x" * 12, "confirm": "x" * 12, "csrf_token": before_token}
+    )
     assert stale.status_code == 400

@@ -225,6 +225,18 @@ def close_expired(user: User, now: dt.datetime | None = None) -> None:
 
 
 def _lock(attempt_id: int) -> Attempt:
+    """The attempt, locked against a concurrent submit until this transaction ends.
+
+    SQLite has no FOR UPDATE: there a no-op UPDATE first takes the database's write lock,
+    so the read below cannot see a state that a racing submit is about to change.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(
+            update(Attempt)
+            .where(Attempt.id == attempt_id)
+            .values(current_position=Attempt.current_position)
+            .execution_options(synchronize_session=False)
+        )
     return db.session.scalars(
         select(Attempt).where(Attempt.id == attempt_id).with_for_update().execution_options(populate_existing=True)
     ).one()

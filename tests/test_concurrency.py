@@ -1,0 +1,189 @@
+"""Many hands at once, over HTTP with real threads: no lost answer, no double score.
+
+Two tabs share one login and one attempt; a save races a submit; many trainees submit
+at the same moment. Correctness comes from row locks and conditional updates in
+``services.attempts``, so these tests must pass on every run, not most runs.
+"""
+
+import threading
+
+from sqlalchemy import func, select
+
+from quizapp.extensions import db
+from quizapp.models import Attempt, AttemptQuestion, AuditEvent, Response, ResponseChoice
+
+from . import factories
+from .conftest import Browser, csrf_token
+from .test_quiz_flow import attempt_of, key_positions, start
+
+JSON = {"Accept": "application/json"}
+
+
+def run_together(*jobs):
+    """Start every job at the same instant (a barrier), wait for all, re-raise the first error."""
+    barrier, errors = threading.Barrier(len(jobs)), []
+
+    def wrap(job):
+        try:
+            barrier.wait()
+            job()
+        except BaseException as exc:  # noqa: BLE001 - surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=wrap, args=(job,)) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+    if errors:
+        raise errors[0]
+
+
+def second_tab(app, first: Browser) -> Browser:
+    """Another tab of the same browser: a new client carrying the same session cookie."""
+    tab = Browser(app.test_client())
+    tab.client.set_cookie("session", first.client.get_cookie("session").value)
+    return tab
+
+
+def save(tab: Browser, attempt_id: int, number: int, positions: list[int], token: str):
+    r = tab.client.post(
+        f"/trainee/attempts/{attempt_id}/questions/{number}",
+        data={"answer": [str(p) for p in positions]},
+        headers={**JSON, "X-CSRFToken": token},
+    )
+    return r
+
+
+def test_two_tabs_answering_and_submitting_at_once(app, tmp_path):
+    """Each tab answers different questions at the same time, then both press Submit together."""
+    with app.app_context():
+        factories.tiny_bank(tmp_path)
+        factories.user("tabs@x.test")
+    tab_a = Browser(app.test_client())
+    tab_a.login("tabs@x.test")
+    start(tab_a)
+    attempt_id = attempt_of(app, "tabs@x.test")
+    tab_b = second_tab(app, tab_a)
+    token = csrf_token(tab_a.get(f"/trainee/attempts/{attempt_id}/finish").get_data(as_text=True))
+    key = key_positions(app, attempt_id)
+    statuses = []
+
+    def answer(tab, numbers):
+        def job():
+            for n in numbers:
+                statuses.append(save(tab, attempt_id, n, key[n - 1], token).status_code)
+
+        return job
+
+    run_together(answer(tab_a, [1, 3, 5]), answer(tab_b, [2, 4]))
+    assert statuses == [200] * 5
+
+    submits = []
+
+    def submit(tab):
+        return lambda: submits.append(
+            tab.client.post(f"/trainee/attempts/{attempt_id}/finish", data={"csrf_token": token}).status_code
+        )
+
+    run_together(submit(tab_a), submit(tab_b))
+    assert submits == [302, 302]
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        assert (attempt.state, attempt.score, attempt.passed) == ("submitted", 100.0, True)
+        answered = db.session.scalar(
+            select(func.count(func.distinct(ResponseChoice.response_id)))
+            .join(Response)
+            .where(Response.attempt_id == attempt_id)
+        )
+        assert answered == 5, "no answer from either tab was lost"
+        graded = db.session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.kind.like("attempt.%submit%"))
+        )
+        assert graded in (0, 1)
+
+
+def test_a_save_racing_a_submit_is_either_scored_or_refused(app, tmp_path):
+    """The last answer arrives as the other tab submits: it is counted or refused, never saved unscored."""
+    with app.app_context():
+        factories.tiny_bank(tmp_path)
+    for round_ in range(4):
+        email = f"race{round_}@x.test"
+        with app.app_context():
+            factories.user(email)
+        tab_a = Browser(app.test_client())
+        tab_a.login(email)
+        start(tab_a)
+        attempt_id = attempt_of(app, email)
+        tab_b = second_tab(app, tab_a)
+        token = csrf_token(tab_a.get(f"/trainee/attempts/{attempt_id}/finish").get_data(as_text=True))
+        key = key_positions(app, attempt_id)
+        for n in range(1, 5):
+            assert save(tab_a, attempt_id, n, key[n - 1], token).status_code == 200
+        outcome = {}
+
+        def last_answer():
+            outcome["save"] = save(tab_b, attempt_id, 5, key[4], token).status_code
+
+        def submit():
+            outcome["submit"] = tab_a.client.post(
+                f"/trainee/attempts/{attempt_id}/finish", data={"csrf_token": token}
+            ).status_code
+
+        run_together(last_answer, submit)
+        assert outcome["submit"] == 302 and outcome["save"] in (200, 409)
+        with app.app_context():
+            attempt = db.session.get(Attempt, attempt_id)
+            last_saved = db.session.scalar(
+                select(func.count())
+                .select_from(ResponseChoice)
+                .join(Response)
+                .join(AttemptQuestion, AttemptQuestion.id == Response.attempt_question_id)
+                .where(AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.position == 4)
+            )
+            assert attempt.state == "submitted"
+            # Saved and accepted (200) means scored; refused (409) means not stored at all.
+            assert (outcome["save"] == 200) == (last_saved > 0) == (attempt.score == 100.0), (outcome, attempt.score)
+
+
+def test_many_trainees_submitting_at_the_same_moment(app, tmp_path):
+    """Twelve trainees press Submit in the same instant; each attempt is scored once and correctly."""
+    n = 12
+    with app.app_context():
+        factories.tiny_bank(tmp_path)
+        for i in range(n):
+            factories.user(f"crowd{i}@x.test")
+    tabs, expected = [], {}
+    for i in range(n):
+        tab = Browser(app.test_client())
+        tab.login(f"crowd{i}@x.test")
+        start(tab)
+        attempt_id = attempt_of(app, f"crowd{i}@x.test")
+        token = csrf_token(tab.get(f"/trainee/attempts/{attempt_id}/finish").get_data(as_text=True))
+        key = key_positions(app, attempt_id)
+        right = i % 6  # trainee i answers the first (i mod 6) questions correctly, the rest blank
+        for number in range(1, min(right, 5) + 1):
+            assert save(tab, attempt_id, number, key[number - 1], token).status_code == 200
+        expected[attempt_id] = 100.0 * min(right, 5) / 5
+        tabs.append((tab, attempt_id, token))
+    statuses = []
+
+    def submitter(tab, attempt_id, token):
+        def job():
+            for _ in range(2):  # a double click as well
+                statuses.append(
+                    tab.client.post(f"/trainee/attempts/{attempt_id}/finish", data={"csrf_token": token}).status_code
+                )
+
+        return job
+
+    run_together(*(submitter(*t) for t in tabs))
+    assert statuses == [302] * (2 * n)
+    with app.app_context():
+        rows = db.session.execute(
+            select(Attempt.id, Attempt.state, Attempt.score).where(Attempt.id.in_(expected))
+        ).all()
+        assert {r.id: (r.state, r.score) for r in rows} == {a: ("submitted", s) for a, s in expected.items()}
+        per_attempt = db.session.execute(select(Response.attempt_id, func.count()).group_by(Response.attempt_id)).all()
+        assert all(count == 5 for _, count in per_attempt), "exactly one response per question, none doubled"
