@@ -104,47 +104,50 @@ def test_two_tabs_answering_and_submitting_at_once(app, tmp_path):
         assert graded in (0, 1)
 
 
+def race_last_answer_against_submit(app, email: str) -> None:
+    tab_a = Browser(app.test_client())
+    tab_a.login(email)
+    start(tab_a)
+    attempt_id = attempt_of(app, email)
+    tab_b = second_tab(app, tab_a)
+    token = csrf_token(tab_a.get(f"/trainee/attempts/{attempt_id}/finish").get_data(as_text=True))
+    key = key_positions(app, attempt_id)
+    for n in range(1, 5):
+        assert save(tab_a, attempt_id, n, key[n - 1], token).status_code == 200
+    outcome = {}
+
+    def last_answer():
+        outcome["save"] = save(tab_b, attempt_id, 5, key[4], token).status_code
+
+    def submit():
+        outcome["submit"] = tab_a.client.post(
+            f"/trainee/attempts/{attempt_id}/finish", data={"csrf_token": token}
+        ).status_code
+
+    run_together(last_answer, submit)
+    assert outcome["submit"] == 302 and outcome["save"] in (200, 409)
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        last_saved = db.session.scalar(
+            select(func.count())
+            .select_from(ResponseChoice)
+            .join(Response)
+            .join(AttemptQuestion, AttemptQuestion.id == Response.attempt_question_id)
+            .where(AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.position == 4)
+        )
+        assert attempt.state == "submitted"
+        # Saved and accepted (200) means scored; refused (409) means not stored at all.
+        assert (outcome["save"] == 200) == (last_saved > 0) == (attempt.score == 100.0), (outcome, attempt.score)
+
+
 def test_a_save_racing_a_submit_is_either_scored_or_refused(app, tmp_path):
     """The last answer arrives as the other tab submits: it is counted or refused, never saved unscored."""
     with app.app_context():
         factories.tiny_bank(tmp_path)
+        for round_ in range(4):
+            factories.user(f"race{round_}@x.test")
     for round_ in range(4):
-        email = f"race{round_}@x.test"
-        with app.app_context():
-            factories.user(email)
-        tab_a = Browser(app.test_client())
-        tab_a.login(email)
-        start(tab_a)
-        attempt_id = attempt_of(app, email)
-        tab_b = second_tab(app, tab_a)
-        token = csrf_token(tab_a.get(f"/trainee/attempts/{attempt_id}/finish").get_data(as_text=True))
-        key = key_positions(app, attempt_id)
-        for n in range(1, 5):
-            assert save(tab_a, attempt_id, n, key[n - 1], token).status_code == 200
-        outcome = {}
-
-        def last_answer():
-            outcome["save"] = save(tab_b, attempt_id, 5, key[4], token).status_code
-
-        def submit():
-            outcome["submit"] = tab_a.client.post(
-                f"/trainee/attempts/{attempt_id}/finish", data={"csrf_token": token}
-            ).status_code
-
-        run_together(last_answer, submit)
-        assert outcome["submit"] == 302 and outcome["save"] in (200, 409)
-        with app.app_context():
-            attempt = db.session.get(Attempt, attempt_id)
-            last_saved = db.session.scalar(
-                select(func.count())
-                .select_from(ResponseChoice)
-                .join(Response)
-                .join(AttemptQuestion, AttemptQuestion.id == Response.attempt_question_id)
-                .where(AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.position == 4)
-            )
-            assert attempt.state == "submitted"
-            # Saved and accepted (200) means scored; refused (409) means not stored at all.
-            assert (outcome["save"] == 200) == (last_saved > 0) == (attempt.score == 100.0), (outcome, attempt.score)
+        race_last_answer_against_submit(app, f"race{round_}@x.test")
 
 
 def test_many_trainees_submitting_at_the_same_moment(app, tmp_path):
