@@ -38,7 +38,7 @@ run: $(STAMP) $(SECRET)
 	SECRET_KEY=$$(cat $(SECRET)) $(BIN)/gunicorn --config gunicorn.conf.py --workers 2 wsgi:app
 
 ## make test: install, then run the whole suite (SQLite and PostgreSQL legs, browser tests)
-test: $(DEV_STAMP) browser-deps
+test: $(DEV_STAMP) browser-deps tests/axe/node_modules/axe-core/axe.min.js
 	$(BIN)/python -m pytest
 
 ## Debian's Chromium for the browser tests, installed when missing (needs root, as on CI).
@@ -51,6 +51,18 @@ browser-deps:
 	    echo "WARNING: /usr/bin/chromium is missing and cannot be installed here; browser tests will be skipped"; \
 	  fi; \
 	fi
+
+## axe-core for the accessibility tests, from the npm registry (a test tool, never served).
+tests/axe/node_modules/axe-core/axe.min.js: tests/axe/package.json tests/axe/package-lock.json
+	@if ! command -v npm >/dev/null; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's npm for the accessibility tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; \
+	  else \
+	    echo "WARNING: npm is missing; the accessibility test will be skipped"; exit 0; \
+	  fi; \
+	fi; \
+	cd tests/axe && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/axe-core/axe.min.js
 
 check-banks: $(STAMP)
 	$(BIN)/flask banks check question_banks/

@@ -1,21 +1,13 @@
 """A trainee's whole quiz in a real headless Chromium: autosave, reload, a dropped session, review."""
 
-import os
-import threading
-from pathlib import Path
-
 import pytest
-from werkzeug.serving import make_server
 
 from . import factories
-from .conftest import PASSWORD
+from .browser_support import launch, require_chromium, serve, shot
+from .browser_support import login as login_as
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).parent / "artifacts"
 pytestmark = pytest.mark.browser
-
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"{CHROMIUM} is not installed (make test installs Debian's chromium)", allow_module_level=True)
+require_chromium()
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
@@ -25,44 +17,21 @@ def live_server(app, tmp_path):
     with app.app_context():
         factories.tiny_bank(tmp_path)
         factories.user("trainee@x.test", name="Tess Trainee")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    base, stop = serve(app)
+    yield base
+    stop()
 
 
 @pytest.fixture
 def chromium():
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-quic",
-            ],
-        )
+        browser = launch(p)
         yield browser
         browser.close()
 
 
 def login(page, base):
-    page.goto(f"{base}/auth/login")
-    page.get_by_label("E-mail").fill("trainee@x.test")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Password").press("Enter")
-    expect(page.get_by_role("heading", name="My quizzes")).to_be_visible()
-
-
-def shot(page, name):
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    login_as(page, base, "trainee@x.test", "My quizzes")
 
 
 def test_take_quiz_with_keyboard_reload_resume_and_review(live_server, chromium, database_url):
