@@ -53,7 +53,8 @@ class User(UserMixin, db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None]
 
-    clinic: Mapped[Clinic | None] = relationship(back_populates="users")
+    # Joined: every page header shows the clinic, so load it with the user in one query.
+    clinic: Mapped[Clinic | None] = relationship(back_populates="users", lazy="joined")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

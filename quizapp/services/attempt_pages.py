@@ -11,8 +11,8 @@ import datetime as dt
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Attempt, AttemptQuestion, QuestionRevision, Response
@@ -39,54 +39,63 @@ class QuestionPage:
 
 
 def question_page(attempt: Attempt, position: int, now: dt.datetime) -> QuestionPage | None:
+    """The page for one question in two queries: the item with its texts and answer, then the navigator."""
     item = db.session.scalar(
         select(AttemptQuestion)
         .where(AttemptQuestion.attempt_id == attempt.id, AttemptQuestion.position == position)
         .options(
-            selectinload(AttemptQuestion.revision).selectinload(QuestionRevision.choices),
-            selectinload(AttemptQuestion.response).selectinload(Response.selections),
+            joinedload(AttemptQuestion.revision).joinedload(QuestionRevision.choices),
+            joinedload(AttemptQuestion.response).joinedload(Response.selections),
         )
     )
     if item is None:
         return None
-    answered_positions = set(
-        db.session.scalars(
-            select(AttemptQuestion.position)
-            .join(Response, Response.attempt_question_id == AttemptQuestion.id)
-            .where(AttemptQuestion.attempt_id == attempt.id)
-        )
-    )
-    total = db.session.scalar(
-        select(db.func.count()).select_from(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt.id)
-    )
+    navigator = db.session.execute(
+        select(AttemptQuestion.position, Response.id.is_not(None))
+        .outerjoin(Response, Response.attempt_question_id == AttemptQuestion.id)
+        .where(AttemptQuestion.attempt_id == attempt.id)
+        .order_by(AttemptQuestion.position)
+    ).all()
     texts = {c.id: c.text for c in item.revision.choices}
     chosen = item.response.choice_ids if item.response else set()
     rev = item.revision
     return QuestionPage(
         attempt=attempt,
         position=position,
-        total=total,
+        total=len(navigator),
         question_type=rev.type,
         stem=rev.stem,
         case_title=rev.case_title,
         case_text=rev.case_text,
         options=[texts[cid] for cid in item.choice_order],
         selected={i for i, cid in enumerate(item.choice_order) if cid in chosen},
-        answered=[p in answered_positions for p in range(total)],
+        answered=[bool(answered) for _, answered in navigator],
         seconds_left=max(0, int((attempt.expires_at - now).total_seconds())),
     )
 
 
-def choice_ids_at(attempt: Attempt, position: int, display_positions: list[int]) -> set[int] | None:
-    """Map display positions back to choice ids; None when a position is not on the page."""
-    order = db.session.scalar(
-        select(AttemptQuestion.choice_order).where(
-            AttemptQuestion.attempt_id == attempt.id, AttemptQuestion.position == position
-        )
+@dataclass(frozen=True)
+class AnswerSlot:
+    """What a save needs to know about one question: no texts, no key."""
+
+    choice_order: list[int]
+    question_type: str
+    total: int
+
+
+def answer_slot(attempt: Attempt, position: int) -> AnswerSlot | None:
+    total = (
+        select(func.count())
+        .select_from(AttemptQuestion)
+        .where(AttemptQuestion.attempt_id == attempt.id)
+        .scalar_subquery()
     )
-    if order is None or any(not 0 <= p < len(order) for p in display_positions):
-        return None
-    return {order[p] for p in display_positions}
+    row = db.session.execute(
+        select(AttemptQuestion.choice_order, QuestionRevision.type, total)
+        .join(QuestionRevision, QuestionRevision.id == AttemptQuestion.revision_id)
+        .where(AttemptQuestion.attempt_id == attempt.id, AttemptQuestion.position == position)
+    ).one_or_none()
+    return AnswerSlot(list(row[0]), row[1], row[2]) if row else None
 
 
 @dataclass(frozen=True)

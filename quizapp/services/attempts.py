@@ -11,7 +11,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, case, func, select, update
+from sqlalchemy import Integer, case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -258,27 +258,38 @@ def save_answer(attempt: Attempt, position: int, choice_ids: set[int], now: dt.d
         db.session.rollback()
         submit(attempt_id, now=now, reason="time_up")
         raise AttemptClosed("Time is up: the attempt was submitted with the answers saved before the limit.")
-    item = db.session.scalar(
-        select(AttemptQuestion)
+    slot = db.session.execute(
+        select(
+            AttemptQuestion.id, AttemptQuestion.choice_order, QuestionRevision.type, Response.id.label("response_id")
+        )
+        .join(QuestionRevision, QuestionRevision.id == AttemptQuestion.revision_id)
+        .outerjoin(Response, Response.attempt_question_id == AttemptQuestion.id)
         .where(AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.position == position)
-        .options(selectinload(AttemptQuestion.revision).selectinload(QuestionRevision.choices))
-    )
-    if item is None or not choice_ids <= set(item.choice_order):
+    ).one_or_none()
+    if slot is None or not choice_ids <= set(slot.choice_order):
         db.session.rollback()
         raise ValueError("answer does not belong to this question")
-    if item.revision.type != "multiple" and len(choice_ids) > 1:
+    if slot.type != "multiple" and len(choice_ids) > 1:
         db.session.rollback()
         raise ValueError("this question takes one answer")
-    response = db.session.scalar(select(Response).where(Response.attempt_question_id == item.id))
-    if not choice_ids:
-        if response is not None:
-            db.session.delete(response)
-    else:
-        if response is None:
-            response = Response(attempt_question_id=item.id, attempt_id=attempt_id)
-            db.session.add(response)
-        response.answered_at = now
-        response.selections = [ResponseChoice(choice_id=cid) for cid in sorted(choice_ids)]
+    # Plain statements, not ORM collections: a save is the busiest write in the app.
+    response_id = slot.response_id
+    if response_id is not None:
+        db.session.execute(delete(ResponseChoice).where(ResponseChoice.response_id == response_id))
+        if not choice_ids:
+            db.session.execute(delete(Response).where(Response.id == response_id))
+        else:
+            db.session.execute(update(Response).where(Response.id == response_id).values(answered_at=now))
+    elif choice_ids:
+        response_id = db.session.scalar(
+            insert(Response)
+            .values(attempt_question_id=slot.id, attempt_id=attempt_id, answered_at=now)
+            .returning(Response.id)
+        )
+    if choice_ids:
+        db.session.execute(
+            insert(ResponseChoice), [{"response_id": response_id, "choice_id": cid} for cid in sorted(choice_ids)]
+        )
     locked.current_position = position
     db.session.commit()
 

@@ -85,36 +85,42 @@ def question(attempt_id: int, number: int):
         return _closed_redirect(attempt, "Time is up: your attempt was submitted with the answers you had saved.")
     if not attempt.is_open:
         return _closed_redirect(attempt)
+    if request.method == "POST":
+        return _save_answer(attempt, number, now)
     page = attempt_pages.question_page(attempt, number - 1, now)
     if page is None:
         abort(404)
     form = AnswerForm(len(page.options), page.question_type != "multiple")
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            if _wants_json():
-                return jsonify(saved=False, error="That answer could not be accepted."), 400
-            abort(400)
-        choice_ids = attempt_pages.choice_ids_at(attempt, page.position, form.answer.data or [])
-        if choice_ids is None:
-            abort(400)
-        try:
-            attempts.save_answer(attempt, page.position, choice_ids, now=now)
-        except attempts.AttemptClosed as exc:
-            if _wants_json():
-                return jsonify(
-                    saved=False, error=str(exc), review=url_for("trainee.review", attempt_id=attempt.id)
-                ), 409
-            return _closed_redirect(attempt, str(exc))
-        if _wants_json():
-            return jsonify(saved=True, answered=bool(choice_ids))
-        if form.finish.data:
-            return redirect(url_for("trainee.finish", attempt_id=attempt.id))
-        step = -1 if form.previous.data else 1
-        target = min(max(1, number + step), page.total)
-        return redirect(url_for("trainee.question", attempt_id=attempt.id, number=target))
+    html = render_template("trainee/question.html", page=page, form=form, number=number)
     if attempt.current_position != page.position:
+        # After rendering: the commit would expire what the template reads and cost reloads.
         attempts.set_position(attempt, page.position)
-    return render_template("trainee/question.html", page=page, form=form, number=number)
+    return html
+
+
+def _save_answer(attempt: Attempt, number: int, now):
+    """Save one answer: JSON for the page's script, a redirect for a plain form post."""
+    slot = attempt_pages.answer_slot(attempt, number - 1)
+    if slot is None:
+        abort(404)
+    form = AnswerForm(len(slot.choice_order), slot.question_type != "multiple")
+    if not form.validate_on_submit():
+        if _wants_json():
+            return jsonify(saved=False, error="That answer could not be accepted."), 400
+        abort(400)
+    choice_ids = {slot.choice_order[p] for p in form.answer.data or []}
+    try:
+        attempts.save_answer(attempt, number - 1, choice_ids, now=now)
+    except attempts.AttemptClosed as exc:
+        if _wants_json():
+            return jsonify(saved=False, error=str(exc), review=url_for("trainee.review", attempt_id=attempt.id)), 409
+        return _closed_redirect(attempt, str(exc))
+    if _wants_json():
+        return jsonify(saved=True, answered=bool(choice_ids))
+    if form.finish.data:
+        return redirect(url_for("trainee.finish", attempt_id=attempt.id))
+    step = -1 if form.previous.data else 1
+    return redirect(url_for("trainee.question", attempt_id=attempt.id, number=min(max(1, number + step), slot.total)))
 
 
 @bp.route("/attempts/<int:attempt_id>/finish", methods=["GET", "POST"])

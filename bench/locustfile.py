@@ -1,0 +1,115 @@
+"""Simulated people for `make bench` (driven by bench/run.py, one scenario at a time).
+
+``BENCH_SCENARIO`` picks what each simulated user does in a loop:
+  hello          GET /hello on the minimal Flask app (the ceiling)
+  home           a trainee's home page
+  question       a question page of an open attempt
+  save           saving an answer (the JavaScript path: JSON, CSRF header)
+  submit         submitting an attempt (then starting the next one, reported separately)
+  dashboard      a supervisor's clinic dashboard
+  trainee-open   open shape: a trainee reads a question, answers it, moves on, 3-10 s apart
+  supervisor-open open shape: a supervisor refreshes the dashboard every 2-5 s
+``BENCH_WAIT`` = "closed" (no think time) or "open" (the think times above).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+
+from locust import FastHttpUser, between, constant, task
+
+SCENARIO = os.environ.get("BENCH_SCENARIO", "home")
+PASSWORD = os.environ.get("BENCH_PASSWORD", "bench-password-1")
+TRAINEES = int(os.environ.get("BENCH_TRAINEES", "2000"))
+SUPERVISORS = int(os.environ.get("BENCH_SUPERVISORS", "10"))
+BANK = os.environ.get("BENCH_BANK", "bench-safety")
+QUESTIONS = 20
+TOKEN_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+ATTEMPT_RE = re.compile(r"/trainee/attempts/(\d+)/questions/")
+_next_trainee = itertools.count(int(os.environ.get("BENCH_FIRST_TRAINEE", "1")))
+_next_supervisor = itertools.count(1)
+
+
+def _think():
+    return between(3, 10) if SCENARIO == "trainee-open" else between(2, 5)
+
+
+class Person(FastHttpUser):
+    wait_time = constant(0) if os.environ.get("BENCH_WAIT", "closed") == "closed" else _think()
+
+    def on_start(self):
+        self.number = 0
+        if SCENARIO == "hello":
+            return
+        if SCENARIO in ("dashboard", "supervisor-open"):
+            n = (next(_next_supervisor) - 1) % SUPERVISORS + 1
+            self._login(f"supervisor{n}@bench.test")
+            return
+        n = (next(_next_trainee) - 1) % TRAINEES + 1
+        self._login(f"trainee{n}@bench.test")
+        if SCENARIO != "home":
+            self._start_attempt()
+
+    def _token(self, path: str) -> str:
+        with self.client.get(path, name="(setup)", catch_response=True) as r:
+            match = TOKEN_RE.search(r.text or "")
+            if not match:
+                r.failure(f"no CSRF token on {path}")
+                return ""
+            r.success()
+            return match.group(1)
+
+    def _login(self, email: str) -> None:
+        token = self._token("/auth/login")
+        self.client.post(
+            "/auth/login", data={"email": email, "password": PASSWORD, "csrf_token": token}, name="(setup)"
+        )
+        self.csrf = self._token("/auth/password")
+
+    def _start_attempt(self, name: str = "(setup)") -> None:
+        with self.client.post(
+            f"/trainee/banks/{BANK}/start", data={"csrf_token": self.csrf}, name=name, catch_response=True
+        ) as r:
+            match = ATTEMPT_RE.search(r.url or "") or ATTEMPT_RE.search(r.text or "")
+            if not match:
+                r.failure("no attempt started")
+                self.attempt = None
+                return
+            r.success()
+            self.attempt = int(match.group(1))
+
+    def _question_url(self) -> str:
+        self.number = self.number % QUESTIONS + 1
+        return f"/trainee/attempts/{self.attempt}/questions/{self.number}"
+
+    @task
+    def act(self):
+        if SCENARIO == "hello":
+            self.client.get("/hello", name="hello")
+        elif SCENARIO == "home":
+            self.client.get("/trainee/", name="trainee home")
+        elif SCENARIO == "question":
+            self.client.get(self._question_url(), name="question page")
+        elif SCENARIO == "save":
+            self.client.post(
+                self._question_url(),
+                data={"answer": "0"},
+                headers={"Accept": "application/json", "X-CSRFToken": self.csrf},
+                name="answer save",
+            )
+        elif SCENARIO == "submit":
+            self.client.post(f"/trainee/attempts/{self.attempt}/finish", data={"csrf_token": self.csrf}, name="submit")
+            self._start_attempt(name="(start next attempt)")
+        elif SCENARIO in ("dashboard", "supervisor-open"):
+            self.client.get("/supervisor/", name="supervisor dashboard")
+        elif SCENARIO == "trainee-open":
+            url = self._question_url()
+            self.client.get(url, name="question page")
+            self.client.post(
+                url,
+                data={"answer": "0"},
+                headers={"Accept": "application/json", "X-CSRFToken": self.csrf},
+                name="answer save",
+            )

@@ -1,0 +1,263 @@
+"""`make bench`: seed PostgreSQL, serve with gunicorn on 127.0.0.1, drive it with locust, write bench/results.md.
+
+Every run is bounded: a fixed duration per measurement and a fixed list of measurements.
+
+    python -m bench.run                 # the whole thing (about 10 minutes on 2 cores)
+    python -m bench.run --duration 5 --skip-seed   # quicker, reusing the seeded database
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+from . import seed as seeding
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+RESULTS = ROOT / "bench" / "results.md"
+CLOSED = [
+    ("hello", "hello", "hello (minimal Flask, the ceiling)"),
+    ("home", "trainee home", "trainee home"),
+    ("question", "question page", "question page"),
+    ("save", "answer save", "answer save"),
+    ("submit", "submit", "submit"),
+    ("dashboard", "supervisor dashboard", "supervisor dashboard"),
+]
+
+
+class Server:
+    """gunicorn with the project's config, on a free local port; samples worker memory while it runs."""
+
+    def __init__(self, app: str, database_url: str, workers: int, port: int):
+        self.url = f"http://127.0.0.1:{port}"
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "bench-secret-key",
+            "BIND": f"127.0.0.1:{port}",
+            "WEB_CONCURRENCY": str(workers),
+            # One address logs in thousands of simulated people: lift the login limits for the bench only.
+            "LOGIN_RATE_LIMIT": "1000000 per minute",
+            "ACCOUNT_LOGIN_RATE_LIMIT": "1000000 per minute",
+        }
+        self.log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)
+        self.process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", app],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        self.peak_rss: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._wait_until_up()
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def _wait_until_up(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                for path in ("/healthz", "/hello"):
+                    try:
+                        urllib.request.urlopen(self.url + path, timeout=1)
+                        return
+                    except urllib.error.HTTPError:
+                        continue
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"gunicorn did not start; see {self.log.name}")
+
+    def _sample(self) -> None:
+        master = psutil.Process(self.process.pid)
+        while not self._stop.is_set():
+            try:
+                for child in master.children():
+                    rss = child.memory_info().rss
+                    self.peak_rss[child.pid] = max(self.peak_rss.get(child.pid, 0), rss)
+            except psutil.Error:
+                pass
+            time.sleep(0.25)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+    @property
+    def peak_worker_mb(self) -> float:
+        return max(self.peak_rss.values(), default=0) / 2**20
+
+
+def locust(host: str, scenario: str, users: int, seconds: int, wait: str, first_trainee: int) -> dict[str, dict]:
+    """Run locust headless for ``seconds``; returns its stats rows by request name."""
+    with tempfile.TemporaryDirectory() as folder:
+        prefix = str(Path(folder, "run"))
+        env = {
+            **os.environ,
+            "BENCH_SCENARIO": scenario,
+            "BENCH_WAIT": wait,
+            "BENCH_FIRST_TRAINEE": str(first_trainee),
+            "BENCH_PASSWORD": seeding.PASSWORD,
+        }
+        subprocess.run(
+            [
+                str(BIN / "locust"),
+                "-f",
+                str(ROOT / "bench" / "locustfile.py"),
+                "--headless",
+                "--host",
+                host,
+                "--users",
+                str(users),
+                "--spawn-rate",
+                str(max(users, 1) if wait == "closed" else 50),
+                "--run-time",
+                f"{seconds}s",
+                "--reset-stats",
+                "--csv",
+                prefix,
+                "--only-summary",
+                "--loglevel",
+                "ERROR",
+                "--stop-timeout",
+                "5",
+            ],
+            env=env,
+            cwd=ROOT,
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=seconds + 120,
+        )
+        with open(prefix + "_stats.csv", newline="") as f:
+            return {row["Name"]: row for row in csv.DictReader(f)}
+
+
+def row_cells(row: dict | None) -> list[str]:
+    if not row or not int(row["Request Count"]):
+        return ["–"] * 6
+    return [
+        f"{float(row['Requests/s']):.0f}",
+        row["50%"],
+        row["95%"],
+        row["99%"],
+        row["Request Count"],
+        row["Failure Count"],
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/needlework_bench")
+    parser.add_argument("--duration", type=int, default=15, help="seconds per closed-loop measurement")
+    parser.add_argument("--open-duration", type=int, default=60, help="seconds per open-shape measurement")
+    parser.add_argument("--users", default="1,10,50")
+    parser.add_argument("--open-trainees", type=int, default=300)
+    parser.add_argument("--skip-seed", action="store_true")
+    args = parser.parse_args()
+    levels = [int(u) for u in args.users.split(",")]
+    cores = os.cpu_count() or 1
+    workers = 2 * cores
+
+    if not args.skip_seed:
+        print("seeding:", seeding.seed(args.database_url, clinics=10, trainees=2000, responses=200_000), flush=True)
+
+    closed: list[list[str]] = []
+    peaks: dict[str, float] = {}
+    run_index = 0
+    for scenario, name, label in CLOSED:
+        app = "bench.hello:app" if scenario == "hello" else "wsgi:app"
+        server = Server(app, args.database_url, workers, port=5060)
+        try:
+            for users in levels:
+                first = (run_index * 60) % 1800 + 1
+                run_index += 1
+                stats = locust(server.url, scenario, users, args.duration, "closed", first)
+                closed.append([label, str(users), *row_cells(stats.get(name))])
+                print(" | ".join(closed[-1]), flush=True)
+        finally:
+            server.stop()
+        peaks[label] = server.peak_worker_mb
+
+    server = Server("wsgi:app", args.database_url, workers, port=5061)
+    try:
+        trainees = locust(server.url, "trainee-open", args.open_trainees, args.open_duration, "open", 1201)
+        supervisors = locust(server.url, "supervisor-open", 10, max(30, args.open_duration // 2), "open", 1)
+    finally:
+        server.stop()
+    open_rows = [
+        [
+            f"{args.open_trainees} trainees, a question every 3-10 s",
+            "question page",
+            *row_cells(trainees.get("question page")),
+        ],
+        [
+            f"{args.open_trainees} trainees, a question every 3-10 s",
+            "answer save",
+            *row_cells(trainees.get("answer save")),
+        ],
+        [
+            "10 supervisors refreshing every 2-5 s",
+            "supervisor dashboard",
+            *row_cells(supervisors.get("supervisor dashboard")),
+        ],
+    ]
+    peaks["open shape (trainees + supervisors)"] = server.peak_worker_mb
+    write_results(args, workers, closed, open_rows, peaks)
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+def write_results(args, workers: int, closed, open_rows, peaks) -> None:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+    head = "| {} |\n| {} |\n".format
+    lines = [
+        "# Load benchmark",
+        "",
+        f"Written by `make bench` (`python -m bench.run --duration {args.duration} --open-duration {args.open_duration}`) "
+        f"on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, commit `{commit.strip()}`.",
+        f"Machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}; "
+        f"gunicorn with {workers} sync workers (2 × cores) on 127.0.0.1; locust (one process) on the same machine; "
+        "PostgreSQL seeded with 10 clinics, 2,000 trainees, 200,000 responses.",
+        "Latencies in milliseconds as locust reports them (bucketed to two significant figures); "
+        "throughput in requests per second over the measurement window.",
+        "",
+        f"## Closed loop: N users, no think time, {args.duration} s each",
+        "",
+        head(
+            " | ".join(["endpoint", "users", "req/s", "p50", "p95", "p99", "requests", "errors"]),
+            " | ".join(["---"] + ["---:"] * 7),
+        ),
+    ]
+    lines[-1] = lines[-1].rstrip("\n")
+    lines += ["| " + " | ".join(r) + " |" for r in closed]
+    lines += [
+        "",
+        f"## Open shape: simulated people with think time, {args.open_duration} s",
+        "",
+        "| load | endpoint | req/s | p50 | p95 | p99 | requests | errors |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    lines += ["| " + " | ".join(r) + " |" for r in open_rows]
+    lines += ["", "## Peak RSS per worker", "", "| run | peak worker RSS (MB) |", "| --- | ---: |"]
+    lines += [f"| {label} | {mb:.0f} |" for label, mb in peaks.items()]
+    RESULTS.write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
