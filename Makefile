@@ -64,8 +64,8 @@ tests/axe/node_modules/axe-core/axe.min.js: tests/axe/package.json tests/axe/pac
 	fi; \
 	cd tests/axe && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/axe-core/axe.min.js
 
-check-banks: $(STAMP)
-	$(BIN)/flask banks check question_banks/
+check-banks: $(STAMP) $(SECRET)
+	SECRET_KEY=$$(cat $(SECRET)) $(BIN)/flask banks check question_banks/
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check quizapp tests bench
