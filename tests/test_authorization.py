@@ -36,6 +36,9 @@ MATRIX = {
     "trainee.review": ("GET", "/trainee/attempts/{attempt}/review", (LOGIN, OK, GONE, GONE, GONE, GONE)),
     "trainee.certification_page": ("GET", "/trainee/certification", (LOGIN, OK, OK, GONE, GONE, GONE)),
     "trainee.log_session": ("GET", "/trainee/sessions/new", (LOGIN, OK, OK, GONE, GONE, GONE)),
+    "trainee.practice_home": ("GET", "/trainee/practice", (LOGIN, OK, OK, GONE, GONE, GONE)),
+    "trainee.practice_start": ("POST", "/trainee/practice/start", (LOGIN, REDIRECT, REDIRECT, GONE, GONE, GONE)),
+    "trainee.practice_item": ("GET", "/trainee/practice/items/{practice_item}", (LOGIN, OK, GONE, GONE, GONE, GONE)),
     "trainee.certificate_pdf": ("GET", "/trainee/certificates/{code}.pdf", (LOGIN, OK, GONE, GONE, GONE, GONE)),
     "supervisor.home": ("GET", "/supervisor/", (LOGIN, GONE, GONE, OK, OK, OK)),
     "supervisor.sessions": ("GET", "/supervisor/sessions", (LOGIN, GONE, GONE, OK, OK, OK)),
@@ -78,6 +81,7 @@ POST_DATA = {
     "supervisor.accommodation": {"time_multiplier": "1.25", "extra_attempts": "0", "reason": "Assessment on file"},
     "supervisor.revoke": {"reason": "Matrix test"},
     "admin.create_clinic": {"name": "Matrix Clinic"},
+    "trainee.practice_start": {"bank": "tiny"},
 }
 
 
@@ -108,12 +112,16 @@ def world(app, tmp_path):
 
         opened = attempts.start_or_resume(trainee, bank, seed=5)
         log = practice_log.log_session(trainee, utcnow().date(), "lumbopelvic", "Multifidus", "")
+        from quizapp.services import practice
+
+        item = practice.start_item(trainee, utcnow(), bank)
         return {
             "attempt": closed.id,
             "open_attempt": opened.id,
             "code": cert.code,
             "certificate": cert.id,
             "session": log.id,
+            "practice_item": item.id,
             "trainee": trainee.id,
             "clinic": trainee.clinic_id,
             "_sup": sup.id,

@@ -16,6 +16,7 @@ from .certification import (
     SupervisedSession,
 )
 from .people import Clinic, Role, User
+from .practice import MemoryCard, PracticeItem
 from .time import utcnow
 
 __all__ = [
@@ -40,6 +41,8 @@ __all__ = [
     "QuestionRevision",
     "Response",
     "ResponseChoice",
+    "MemoryCard",
+    "PracticeItem",
     "Role",
     "Subtopic",
     "User",

@@ -31,7 +31,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import certification, drawing, scoring
+from . import certification, drawing, memory, scoring
 
 
 class AttemptError(Exception):
@@ -321,6 +321,12 @@ def submit(attempt_id: int, now: dt.datetime | None = None, reason: str = "train
         return False
     attempt = db.session.get(Attempt, attempt_id, populate_existing=True)
     grade(attempt)
+    # Every scored item is also a review in the trainee's memory schedule.
+    memory.record_reviews(
+        attempt.user_id,
+        [(aq.revision.question_id, aq.response.score or 0.0) for aq in attempt.questions],
+        submitted_at,
+    )
     db.session.commit()
     certification.refresh(attempt.user)
     return True

@@ -16,6 +16,7 @@ from ..models import (
     SessionState,
     SupervisedSession,
     User,
+    utcnow,
 )
 from ..scoping import clinic_in_scope, trainee_in_scope
 from ..services import (
@@ -24,6 +25,7 @@ from ..services import (
     charts,
     dashboard,
     exports,
+    memory,
     practice_log,
     programmes,
     trainee_report,
@@ -167,6 +169,7 @@ def trainee(user_id: int):
         validity=certification.validity,
         chart=chart,
         strengths=trainee_report.subtopic_strengths(person),
+        mastery=[m for m in memory.mastery(person.id, utcnow()) if m.seen],
         programme=programme,
     )
 

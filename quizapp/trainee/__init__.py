@@ -12,4 +12,4 @@ def require_trainee():
         abort(404)
 
 
-from . import routes  # noqa: E402,F401
+from . import practice, routes  # noqa: E402,F401

@@ -1,6 +1,8 @@
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
+    IntegerField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -9,7 +11,7 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..models import BODY_REGIONS
 
@@ -51,3 +53,28 @@ class LogSessionForm(FlaskForm):
         "Safety notes (precautions taken, adverse events, what you learned)", validators=[Length(max=2000)]
     )
     submit = SubmitField("Log session")
+
+
+class PracticeStartForm(FlaskForm):
+    """Where to practise: a bank, optionally one sub-topic, or the due reviews."""
+
+    bank = StringField(validators=[Length(max=64)])
+    subtopic = IntegerField(validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
+    review = BooleanField()
+    submit = SubmitField("Practise")
+
+
+class PracticeAnswerForm(FlaskForm):
+    """Values are display positions, as in attempts: the page never carries the key."""
+
+    answer = SelectMultipleField(coerce=int, validate_choice=True, validators=[DataRequired("Choose an answer.")])
+    submit = SubmitField("Check my answer")
+
+    def __init__(self, option_count: int, single: bool, **kwargs):
+        super().__init__(**kwargs)
+        self.single = single
+        self.answer.choices = [SelectChoice(i, str(i)) for i in range(option_count)]
+
+    def validate_answer(self, field):
+        if self.single and len(field.data or []) > 1:
+            raise ValidationError("Choose one answer.")

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from ..certificates import pdf_response
 from ..extensions import db
 from ..models import BODY_REGIONS, Attempt, Bank, SupervisedSession, utcnow
-from ..services import attempt_pages, attempts, certification, practice_log
+from ..services import attempt_pages, attempts, certification, memory, practice_log
 from . import bp
 from .forms import AnswerForm, LogSessionForm, StartAttemptForm, SubmitAttemptForm
 
@@ -25,7 +25,10 @@ def _wants_json() -> bool:
 def home():
     attempts.close_expired(current_user)
     return render_template(
-        "trainee/home.html", progress=attempts.progress_by_bank(current_user), start_form=StartAttemptForm()
+        "trainee/home.html",
+        progress=attempts.progress_by_bank(current_user),
+        start_form=StartAttemptForm(),
+        due=memory.due_count(current_user.id, utcnow()),
     )
 
 

@@ -1,0 +1,84 @@
+"""Practice pages: choose a scope, answer one question, read the feedback, go on."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Bank, Subtopic, utcnow
+from ..services import memory, practice
+from . import bp
+from .forms import PracticeAnswerForm, PracticeStartForm
+
+
+@bp.get("/practice")
+def practice_home():
+    now = utcnow()
+    return render_template(
+        "trainee/practice_home.html",
+        mastery=memory.mastery(current_user.id, now),
+        due=memory.due_count(current_user.id, now),
+        form=PracticeStartForm(),
+    )
+
+
+@bp.post("/practice/start")
+def practice_start():
+    form = PracticeStartForm()
+    if not form.validate_on_submit():
+        abort(400)
+    bank = None
+    if form.bank.data:
+        bank = db.first_or_404(select(Bank).where(Bank.slug == form.bank.data))
+    subtopic_id = form.subtopic.data
+    if subtopic_id is not None and (
+        bank is None or db.session.scalar(select(Subtopic.bank_id).where(Subtopic.id == subtopic_id)) != bank.id
+    ):
+        abort(404)
+    try:
+        item = practice.start_item(current_user, utcnow(), bank, subtopic_id, review=bool(form.review.data))
+    except practice.NothingToPractise as exc:
+        flash(str(exc), "info")
+        return redirect(url_for("trainee.practice_home"))
+    return redirect(url_for("trainee.practice_item", item_id=item.id))
+
+
+@bp.route("/practice/items/<int:item_id>", methods=["GET", "POST"])
+def practice_item(item_id: int):
+    item = practice.user_item(current_user, item_id)
+    if item is None:
+        abort(404)
+    revision = item.revision
+    form = PracticeAnswerForm(len(item.choice_order), revision.type != "multiple")
+    if request.method == "POST" and item.answered_at is None:
+        if not form.validate_on_submit():
+            if form.csrf_token.errors:
+                abort(400)
+        else:
+            try:
+                practice.answer(item, form.answer.data, utcnow())
+            except ValueError:
+                abort(400)
+            except practice.AlreadyAnswered:
+                pass
+            return redirect(url_for("trainee.practice_item", item_id=item.id))
+    elif request.method == "POST":
+        return redirect(url_for("trainee.practice_item", item_id=item.id))  # a second submit changes nothing
+    texts = {c.id: c.text for c in revision.choices}
+    next_form = PracticeStartForm(
+        formdata=None,
+        data={
+            "bank": "" if item.mode == "review" else revision.question.bank.slug,
+            "subtopic": item.subtopic_id,
+            "review": item.mode == "review",
+        },
+    )
+    return render_template(
+        "trainee/practice_item.html",
+        item=item,
+        revision=revision,
+        options=[texts[i] for i in item.choice_order],
+        feedback=practice.feedback_options(item) if item.answered_at else None,
+        form=form,
+        next_form=next_form,
+    )
