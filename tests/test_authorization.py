@@ -67,6 +67,7 @@ MATRIX = {
     "supervisor.export_progress": ("GET", "/supervisor/export/progress.csv", (LOGIN, GONE, GONE, OK, OK, OK)),
     "supervisor.export_attempts": ("GET", "/supervisor/export/attempts.csv", (LOGIN, GONE, GONE, OK, OK, OK)),
     "supervisor.export_responses": ("GET", "/supervisor/export/responses.csv", (LOGIN, GONE, GONE, OK, OK, OK)),
+    "supervisor.export_xapi": ("GET", "/supervisor/export/xapi.json", (LOGIN, GONE, GONE, OK, OK, OK)),
     "supervisor.item_analysis": ("GET", "/supervisor/items", (LOGIN, GONE, GONE, OK, OK, OK)),
     "admin.home": ("GET", "/admin/", (LOGIN, GONE, GONE, GONE, GONE, OK)),
     "admin.programme": ("GET", "/admin/clinics/{clinic}/programme", (LOGIN, GONE, GONE, GONE, GONE, OK)),

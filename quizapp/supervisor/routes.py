@@ -29,6 +29,7 @@ from ..services import (
     practice_log,
     programmes,
     trainee_report,
+    xapi,
 )
 from ..services import item_analysis as item_analysis_service
 from . import bp
@@ -84,6 +85,17 @@ def export_attempts():
 def export_responses():
     clinic = clinic_in_scope()
     return _csv(f"responses-clinic-{clinic.id}", exports.response_rows(clinic.id))
+
+
+@bp.get("/export/xapi.json")
+def export_xapi():
+    """Attempt results as xAPI statements (a JSON array), for a learning record store."""
+    clinic = clinic_in_scope()
+    body = xapi.to_json_array(xapi.clinic_statements(clinic.id, request.url_root))
+    response = Response(stream_with_context(body), mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="xapi-clinic-{clinic.id}.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/attempts/<int:attempt_id>/review")
