@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -10,7 +11,8 @@ from flask.cli import AppGroup, with_appcontext
 
 from .extensions import db
 from .models import Role
-from .services import accounts, bank_files, bank_import, reminders
+from .services import accounts, bank_files, bank_import, interop, reminders
+from .services.interop import convert
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 certification_cli = AppGroup("certification", help="Certification housekeeping.")
@@ -99,6 +101,40 @@ def import_banks(path: str | None) -> None:
                     f"    attempt {g.attempt_id} ({g.trainee}): score {g.before_score} -> {g.after_score}, "
                     f"passed {g.before_passed} -> {g.after_passed}"
                 )
+
+
+@banks_cli.command("convert")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--skip-unsupported", is_flag=True, help="Import the supported questions and list the others.")
+@click.option("--id", "bank_id", help="Bank id for an imported file that does not carry one.")
+@click.option("--topic", help="Topic slug for an imported file that does not carry one.")
+def convert_bank(source: Path, target: Path, skip_unsupported: bool, bank_id: str | None, topic: str | None) -> None:
+    """Convert a bank: YAML to Moodle XML (.xml) or GIFT (.gift), or either of those to YAML."""
+    try:
+        if source.suffix.lower() in (".yaml", ".yml"):
+            convert.export_file(source, target)
+            click.echo(f"wrote {target}")
+            return
+        imported = convert.import_file(
+            source, target, skip_unsupported, {k: v for k, v in {"id": bank_id, "topic": topic}.items() if v}
+        )
+    except interop.UnsupportedQuestions as exc:
+        for s in exc.skipped:
+            click.echo(f"unsupported: {s}", err=True)
+        raise click.ClickException(
+            f"{len(exc.skipped)} unsupported question(s); nothing written. Use --skip-unsupported to import the rest."
+        ) from exc
+    except (convert.ConversionError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    for s in imported.skipped:
+        click.echo(f"skipped: {s}", err=True)
+    click.echo(f"wrote {target} ({len(imported.data['questions'])} questions)")
+    result = bank_files.read_bank_file(target)
+    for problem in result.errors:
+        click.echo(f"to fix: {problem}", err=True)
+    if result.errors:
+        click.echo(f"{len(result.errors)} problem(s) to fix before `flask banks import` accepts this file.")
 
 
 @click.command("demo")
