@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 SECRET := instance/secret_key
 export FLASK_APP := quizapp
 
-.PHONY: run test lint format check-banks browser-deps clean
+.PHONY: run test bench lint format check-banks browser-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -18,6 +18,12 @@ $(BIN)/python:
 
 $(STAMP): requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): requirements-bench.txt $(STAMP)
+	$(BIN)/pip install --quiet -r requirements-bench.txt
 	touch $@
 
 $(DEV_STAMP): requirements-dev.txt $(STAMP)
@@ -40,6 +46,11 @@ run: $(STAMP) $(SECRET)
 ## make test: install, then run the whole suite (SQLite and PostgreSQL legs, browser tests)
 test: $(DEV_STAMP) browser-deps tests/axe/node_modules/axe-core/axe.min.js
 	$(BIN)/python -m pytest
+
+## make bench: seed PostgreSQL (DATABASE_URL of the bench, default needlework_bench on 127.0.0.1),
+## serve with gunicorn, drive with locust (closed and open shapes), write bench/results.md (~10 min).
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench.run
 
 ## Debian's Chromium for the browser tests, installed when missing (needs root, as on CI).
 browser-deps:
