@@ -17,4 +17,5 @@ errorlog = "-"
 
 
 def post_fork(server, worker):
-    tune_gc()
+    if os.environ.get("GC_TUNING", "1") != "0":
+        tune_gc()
