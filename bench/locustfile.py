@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import itertools
 import os
+import random
 import re
 
+import gevent
 from gevent.event import Event
 from locust import FastHttpUser, between, constant, task
 
@@ -62,6 +64,9 @@ class Person(FastHttpUser):
             if SCENARIO != "home":
                 self._start_attempt()
         _ready(self.environment)
+        if os.environ.get("BENCH_WAIT", "closed") == "open":
+            # Released together, 300 people would all click at once; real trainees arrive spread out.
+            gevent.sleep(random.uniform(0, 10 if SCENARIO == "trainee-open" else 5))
 
     def _token(self, path: str) -> str:
         with self.client.get(path, name="(setup)", catch_response=True) as r:

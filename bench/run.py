@@ -206,7 +206,7 @@ def main() -> None:
     server = Server("wsgi:app", args.database_url, workers, port=5061)
     try:
         trainees = locust(server.url, "trainee-open", args.open_trainees, args.open_duration, "open", 1201)
-        supervisors = locust(server.url, "supervisor-open", 10, max(30, args.open_duration // 2), "open", 1)
+        supervisors = locust(server.url, "supervisor-open", 10, args.open_duration, "open", 1)
     finally:
         server.stop()
     open_rows = [
