@@ -62,3 +62,19 @@ def tiny_bank(tmp_path: Path, text: str | None = None) -> Bank:
         target.write_text(text)
     import_bank_dir(folder)
     return db.session.scalar(select(Bank).where(Bank.slug == "tiny"))
+
+
+def quiz_only_programme(clinic_id: int, actor: User, **changes) -> None:
+    """The clinic's programme reduced to "pass every bank": no supervised sessions, 24-month validity."""
+    from quizapp.services import certification, programmes
+
+    rules = {
+        "require_all_banks": True,
+        "bank_marks": {},
+        "validity_months": 24,
+        "sessions_required": 0,
+        "region_minimums": {},
+        "critical_subtopic_ids": set(),
+        "critical_min": None,
+    }
+    programmes.update_programme(certification.programme_for(clinic_id), actor, **{**rules, **changes})

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from quizapp.models import utcnow
-from quizapp.services import certification, practice_log, programmes
+from quizapp.services import certification, practice_log
 
 from . import factories
 from .conftest import Browser, csrf_token
@@ -96,17 +96,7 @@ def world(app, tmp_path):
         sup = factories.user("supervisor@x.test", role="supervisor")
         factories.user("supervisor2@x.test", role="supervisor", clinic_name="South Clinic")
         admin = factories.user("admin@x.test", role="admin", clinic_name=None)
-        programmes.update_programme(
-            certification.programme_for(trainee.clinic_id),
-            admin,
-            require_all_banks=True,
-            bank_marks={},
-            validity_months=24,
-            sessions_required=0,
-            region_minimums={},
-            critical_subtopic_ids=set(),
-            critical_min=None,
-        )
+        factories.quiz_only_programme(trainee.clinic_id, admin)
         closed = pass_bank(trainee, bank, utcnow() - dt.timedelta(hours=1))
         cert = certification.refresh(trainee).certificate
         from quizapp.services import attempts

@@ -3,13 +3,17 @@
 import pytest
 
 from . import factories
-from .browser_support import launch, require_chromium, serve, shot
 from .browser_support import login as login_as
+from .browser_support import (
+    require_chromium,
+    serve,
+    shot,
+)
 
 pytestmark = pytest.mark.browser
 require_chromium()
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 
 @pytest.fixture
@@ -20,14 +24,6 @@ def live_server(app, tmp_path):
     base, stop = serve(app)
     yield base
     stop()
-
-
-@pytest.fixture
-def chromium():
-    with sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
 
 
 def login(page, base):

@@ -7,16 +7,23 @@ import io
 import pytest
 
 from quizapp.models import utcnow
-from quizapp.services import certification, practice_log, programmes
+from quizapp.services import certification, practice_log
 
 from . import factories
-from .browser_support import AXE, axe_violations, launch, login, require_chromium, serve, shot
+from .browser_support import (
+    AXE,
+    axe_violations,
+    login,
+    require_chromium,
+    serve,
+    shot,
+)
 from .test_certification import pass_bank
 
 pytestmark = pytest.mark.browser
 require_chromium()
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 
 @pytest.fixture
@@ -29,17 +36,7 @@ def world(app, tmp_path):
         factories.user("sup@x.test", role="supervisor", name="Sam Supervisor")
         admin = factories.user("admin@x.test", role="admin", clinic_name=None, name="Ada Admin")
         factories.user("elsewhere@x.test", clinic_name="South Clinic", name="Eve Elsewhere")
-        programmes.update_programme(
-            certification.programme_for(certified.clinic_id),
-            admin,
-            require_all_banks=True,
-            bank_marks={},
-            validity_months=24,
-            sessions_required=0,
-            region_minimums={},
-            critical_subtopic_ids=set(),
-            critical_min=None,
-        )
+        factories.quiz_only_programme(certified.clinic_id, admin)
         pass_bank(certified, bank, utcnow() - dt.timedelta(hours=2))
         certification.refresh(certified)
         pass_bank(working, bank, utcnow() - dt.timedelta(hours=1), right=False)
@@ -52,14 +49,6 @@ def site(app, world):
     base, stop = serve(app)
     yield base
     stop()
-
-
-@pytest.fixture
-def chromium():
-    with sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
 
 
 def test_supervisor_dashboard_drill_down_and_csv_export(site, chromium, database_url):

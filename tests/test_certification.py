@@ -279,17 +279,7 @@ def test_verification_page(app, client, tmp_path):
         bank = factories.tiny_bank(tmp_path)
         trainee = factories.user("t@x.test", name="Tess Trainee")
         supervisor = factories.user("s@x.test", role="supervisor")
-        programmes.update_programme(
-            certification.programme_for(trainee.clinic_id),
-            supervisor,
-            require_all_banks=True,
-            bank_marks={},
-            validity_months=24,
-            sessions_required=0,
-            region_minimums={},
-            critical_subtopic_ids=set(),
-            critical_min=None,
-        )
+        factories.quiz_only_programme(trainee.clinic_id, supervisor)
         pass_bank(trainee, bank, utcnow())
         cert = certification.refresh(trainee).certificate
         code = cert.code
@@ -320,17 +310,7 @@ def test_certificate_pdf_contains_the_code(app, client, tmp_path):
     with app.app_context():
         bank = factories.tiny_bank(tmp_path)
         trainee = factories.user("t@x.test", name="Tess Trainee")
-        programmes.update_programme(
-            certification.programme_for(trainee.clinic_id),
-            trainee,
-            require_all_banks=True,
-            bank_marks={},
-            validity_months=24,
-            sessions_required=0,
-            region_minimums={},
-            critical_subtopic_ids=set(),
-            critical_min=None,
-        )
+        factories.quiz_only_programme(trainee.clinic_id, trainee)
         pass_bank(trainee, bank, utcnow())
         code = certification.refresh(trainee).certificate.code
     b = Browser(client)
@@ -353,17 +333,7 @@ def test_revoke_scoping_and_audit(app, tmp_path):
         trainee = factories.user("t@x.test")
         factories.user("s@x.test", role="supervisor")
         factories.user("far@x.test", role="supervisor", clinic_name="South Clinic")
-        programmes.update_programme(
-            certification.programme_for(trainee.clinic_id),
-            trainee,
-            require_all_banks=True,
-            bank_marks={},
-            validity_months=24,
-            sessions_required=0,
-            region_minimums={},
-            critical_subtopic_ids=set(),
-            critical_min=None,
-        )
+        factories.quiz_only_programme(trainee.clinic_id, trainee)
         pass_bank(trainee, bank, utcnow())
         cert_id = certification.refresh(trainee).certificate.id
         trainee_id = trainee.id

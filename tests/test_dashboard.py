@@ -25,17 +25,7 @@ def no_sessions_rule(clinic_name="North Clinic"):
     admin = db.session.scalar(select(User).where(User.role == "admin")) or factories.user(
         "admin@x.test", role="admin", clinic_name=None
     )
-    programmes.update_programme(
-        certification.programme_for(clinic.id),
-        admin,
-        require_all_banks=True,
-        bank_marks={},
-        validity_months=24,
-        sessions_required=0,
-        region_minimums={},
-        critical_subtopic_ids=set(),
-        critical_min=None,
-    )
+    factories.quiz_only_programme(clinic.id, admin)
 
 
 @pytest.fixture

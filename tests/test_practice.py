@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from quizapp.extensions import db
 from quizapp.models import Attempt, Certificate, MemoryCard, PracticeItem, Question, QuestionRevision, utcnow
-from quizapp.services import certification, memory, practice, programmes
+from quizapp.services import certification, memory, practice
 
 from . import factories
 from .conftest import Browser, csrf_token
@@ -100,17 +100,7 @@ def test_review_with_nothing_due_says_so(world):
 def test_practice_never_changes_certification(world):
     """Dozens of right answers in practice: no attempt, no certificate, the same status."""
     bank, trainee, _ = world
-    programmes.update_programme(
-        certification.programme_for(trainee.clinic_id),
-        factories.user("admin@x.test", role="admin", clinic_name=None),
-        require_all_banks=True,
-        bank_marks={},
-        validity_months=24,
-        sessions_required=0,
-        region_minimums={},
-        critical_subtopic_ids=set(),
-        critical_min=None,
-    )
+    factories.quiz_only_programme(trainee.clinic_id, factories.user("admin@x.test", role="admin", clinic_name=None))
     before = certification.refresh(trainee).status
     now = utcnow()
     for n in range(12):

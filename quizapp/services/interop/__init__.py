@@ -40,6 +40,35 @@ class Imported:
     skipped: list[Skipped]
 
 
+def assemble(
+    header: dict,
+    defaults: dict,
+    subtopics: list[dict],
+    cases: dict[str, dict],
+    questions: list[dict],
+    skipped: list[Skipped],
+    skip_unsupported: bool,
+) -> Imported:
+    """Put a read file together as bank data; unsupported questions stop it unless skipped on purpose."""
+    if skipped and not skip_unsupported:
+        raise UnsupportedQuestions(skipped)
+    data = {
+        "id": defaults.get("id") or slugify(header.get("title", "imported-bank")),
+        "topic": defaults.get("topic", "imported"),
+        "title": header.get("title") or defaults.get("title", "Imported bank"),
+        "version": 1,
+        "pass_mark": 80,
+        "questions_per_attempt": 20,
+        "time_limit_minutes": 30,
+        **header,
+        "subtopics": subtopics,
+    }
+    if cases and not data.get("cases"):
+        data["cases"] = list(cases.values())
+    data["questions"] = questions
+    return Imported(data, skipped)
+
+
 def slugify(text: str, fallback: str = "item") -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:64].strip("-")
     return slug or fallback

@@ -10,7 +10,7 @@ import json
 import re
 
 from ..bank_schema import Bank, Question
-from . import Imported, Skipped, UnsupportedQuestions, esc, question_meta, references_html, slugify, strip_html
+from . import Imported, Skipped, assemble, esc, question_meta, references_html, slugify, strip_html
 
 SPECIAL = "~=#{}:\\"
 BANK_TAG, SUB_TAG, Q_TAG = "// needlework-bank: ", "// needlework-subtopic: ", "// needlework: "
@@ -151,16 +151,7 @@ def import_bank(text: str, skip_unsupported: bool = False, defaults: dict | None
         else:
             block.append(stripped)
     flush()
-    if skipped and not skip_unsupported:
-        raise UnsupportedQuestions(skipped)
-    from .moodle_xml import _header
-
-    data = _header(header, defaults or {})
-    data["subtopics"] = subtopics
-    if cases and not data.get("cases"):
-        data["cases"] = list(cases.values())
-    data["questions"] = questions
-    return Imported(data, skipped)
+    return assemble(header, defaults or {}, subtopics, cases, questions, skipped, skip_unsupported)
 
 
 def _parse_question(raw: str, meta: dict, subtopic: str, cases: dict[str, dict]) -> dict | Skipped:

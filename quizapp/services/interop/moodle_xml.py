@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 import defusedxml.ElementTree as SafeET
 
 from ..bank_schema import Bank, Question
-from . import Imported, Skipped, UnsupportedQuestions, esc, question_meta, references_html, slugify, strip_html
+from . import Imported, Skipped, assemble, esc, question_meta, references_html, slugify, strip_html
 
 META_PREFIX = "needlework:"
 NATIVE = {"multichoice", "truefalse", "category"}
@@ -132,27 +132,7 @@ def import_bank(xml_text: str, skip_unsupported: bool = False, defaults: dict | 
             subtopics.append({"id": "general", "title": "General"})
             current_sub = "general"
         questions.append(_question_data(el, kind, name, current_sub, cases))
-    if skipped and not skip_unsupported:
-        raise UnsupportedQuestions(skipped)
-    data = _header(header, defaults or {})
-    data["subtopics"] = subtopics
-    if cases and not data.get("cases"):
-        data["cases"] = list(cases.values())
-    data["questions"] = questions
-    return Imported(data, skipped)
-
-
-def _header(found: dict, defaults: dict) -> dict:
-    base = {
-        "id": defaults.get("id") or slugify(found.get("title", "imported-bank")),
-        "topic": defaults.get("topic", "imported"),
-        "title": found.get("title") or defaults.get("title", "Imported bank"),
-        "version": 1,
-        "pass_mark": 80,
-        "questions_per_attempt": 20,
-        "time_limit_minutes": 30,
-    }
-    return {**base, **found}
+    return assemble(header, defaults or {}, subtopics, cases, questions, skipped, skip_unsupported)
 
 
 def _question_data(el: ET.Element, kind: str, name: str, subtopic: str, cases: dict[str, dict]) -> dict:
