@@ -28,7 +28,8 @@ def env_flag(name: str, default: bool = False) -> bool:
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ.get("DATABASE_URL") or default_database_url())
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # A pooled connection idle this long is checked before use (quizapp/database.py).
+    DATABASE_IDLE_PING_SECONDS = float(os.environ.get("DATABASE_IDLE_PING_SECONDS", "10"))
     REDIS_URL = os.environ.get("REDIS_URL")
     DEBUG = env_flag("FLASK_DEBUG")
     TESTING = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import flask_migrate
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import event
 
 from quizapp import create_app
 from quizapp.config import TestConfig
@@ -92,6 +94,23 @@ def ctx(app):
     with app.app_context():
         yield
         db.session.remove()
+
+
+@contextlib.contextmanager
+def recorded_statements(app):
+    """The SQL statements the app sends while the block runs (to count queries and writes)."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_rest):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')

@@ -5,14 +5,14 @@ import datetime as dt
 import io
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from quizapp.extensions import db
 from quizapp.models import Attempt, Bank, User, utcnow
 from quizapp.services import certification, programmes
 
 from . import factories
-from .conftest import Browser
+from .conftest import Browser, recorded_statements
 from .test_certification import pass_bank
 
 ALL_SIX = (
@@ -176,19 +176,9 @@ def test_trainee_drill_down(app, clinic):
 
 
 def count_statements(app, url, browser):
-    counter = {"n": 0}
-
-    def count(*_args):
-        counter["n"] += 1
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements(app) as seen:
         assert browser.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return counter["n"]
+    return len(seen)
 
 
 def test_dashboard_statement_count_does_not_grow_with_trainees(app, tmp_path):

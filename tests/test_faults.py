@@ -128,6 +128,47 @@ def test_database_outage_gives_503_and_recovers_without_restart(app, database_ur
             db.engine.dispose()
 
 
+def _terminate_other_backends(database_url: str) -> int:
+    """Kill every other session on the test database from outside, as a server restart or an idle timeout would."""
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            return len(
+                conn.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                ).all()
+            )
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("idle_ping_seconds, first_status", [(0, 200), (3600, 503)])
+def test_connection_dropped_while_idle(app, database_url, idle_ping_seconds, first_status):
+    """A pooled connection killed while idle is replaced unseen once it has idled past the threshold;
+    within the threshold it is not pinged, so one request gets the 503 page and the next one reconnects."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs a database server that can drop connections (the PostgreSQL leg)")
+    with app.app_context():
+        factories.user("t@x.test")
+        db.engine.dispose()
+    served = create_app(
+        {**_config(), "SQLALCHEMY_DATABASE_URI": database_url, "DATABASE_IDLE_PING_SECONDS": idle_ping_seconds}
+    )
+    try:
+        b = Browser(served.test_client())
+        b.login("t@x.test")
+        assert b.get("/trainee/").status_code == 200
+        assert _terminate_other_backends(database_url) >= 1
+        assert b.get("/trainee/").status_code == first_status
+        assert b.get("/trainee/").status_code == 200
+    finally:
+        with served.app_context():
+            db.engine.dispose()
+
+
 # --- a real gunicorn, killed mid-attempt -----------------------------------------------------
 
 

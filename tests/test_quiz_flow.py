@@ -10,7 +10,7 @@ from quizapp.models import Attempt, AttemptQuestion, QuestionRevision, Response
 from quizapp.services import attempts
 
 from . import factories
-from .conftest import Browser, csrf_token
+from .conftest import Browser, csrf_token, recorded_statements
 
 
 @pytest.fixture
@@ -56,6 +56,33 @@ def test_home_lists_banks_with_progress(client, trainee):
     b.login(trainee)
     html = b.get("/trainee/").get_data(as_text=True)
     assert "Tiny test bank" in html and "0 of 3" in html and "1 of 1 banks still to pass" in html
+
+
+def _writes(statements: list[str]) -> list[str]:
+    return [s for s in statements if s.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))]
+
+
+def test_page_turns_remember_the_position_with_one_write(app, client, trainee):
+    """Save and next records the next question in the save's own commit, so that page view writes
+    nothing; a jump with the navigator is one small write; Resume opens wherever the trainee was."""
+    b = Browser(client)
+    b.login(trainee)
+    start(b)
+    attempt_id = attempt_of(app, trainee)
+    url = f"/trainee/attempts/{attempt_id}/questions/"
+    saved = b.post_form(url + "1", {"answer": "0", "next": "Save and next"})
+    assert saved.headers["Location"].endswith("/questions/2")
+    assert b.get(f"/trainee/attempts/{attempt_id}").headers["Location"].endswith("/questions/2")
+    with recorded_statements(app) as seen:
+        assert b.get(url + "2").status_code == 200
+    assert _writes(seen) == []
+    with recorded_statements(app) as seen:
+        assert b.get(url + "4").status_code == 200
+    assert len(_writes(seen)) == 1
+    assert b.get(f"/trainee/attempts/{attempt_id}").headers["Location"].endswith("/questions/4")
+    back = b.post_form(url + "4", {"answer": "1", "previous": "Previous"})
+    assert back.headers["Location"].endswith("/questions/3")
+    assert b.get(f"/trainee/attempts/{attempt_id}").headers["Location"].endswith("/questions/3")
 
 
 def test_take_quiz_resume_and_review(app, client, trainee):

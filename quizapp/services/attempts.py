@@ -253,8 +253,17 @@ def _lock(attempt_id: int) -> Attempt:
     ).one()
 
 
-def save_answer(attempt: Attempt, position: int, choice_ids: set[int], now: dt.datetime | None = None) -> None:
+def save_answer(
+    attempt: Attempt,
+    position: int,
+    choice_ids: set[int],
+    now: dt.datetime | None = None,
+    next_position: int | None = None,
+) -> None:
     """Store the trainee's current answer to the question at ``position`` (empty clears it).
+
+    ``next_position`` is where the trainee goes next ("Save and next"): recording it in the same
+    commit spares the next page view a write of its own.
 
     Raises ``AttemptClosed`` when the attempt was submitted or its time is up; in the latter
     case the attempt is submitted here with what had been saved before.
@@ -301,7 +310,7 @@ def save_answer(attempt: Attempt, position: int, choice_ids: set[int], now: dt.d
         db.session.execute(
             insert(ResponseChoice), [{"response_id": response_id, "choice_id": cid} for cid in sorted(choice_ids)]
         )
-    locked.current_position = position
+    locked.current_position = position if next_position is None else next_position
     db.session.commit()
 
 
