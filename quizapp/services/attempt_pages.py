@@ -11,11 +11,10 @@ import datetime as dt
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import and_, func, select
 
 from ..extensions import db
-from ..models import Attempt, AttemptQuestion, QuestionRevision, Response
+from ..models import Attempt, AttemptQuestion, Choice, QuestionRevision, Response, ResponseChoice
 from .attempts import load_for_review
 
 
@@ -38,38 +37,87 @@ class QuestionPage:
         return sum(self.answered)
 
 
+@dataclass(frozen=True)
+class ShownRevision:
+    """What a question page shows of one revision: texts only, never the key."""
+
+    question_type: str
+    stem: str
+    case_title: str | None
+    case_text: str | None
+    choice_texts: dict[int, str]
+
+
+# Revisions are immutable, so their texts can be kept for the life of the worker process.
+# Keyed by id and content hash, so a database rebuilt under a running process (tests) cannot
+# serve another revision's text; cleared wholesale past a size no real set of banks reaches.
+_shown_revisions: dict[tuple[int, str], ShownRevision] = {}
+SHOWN_REVISIONS_MAX = 20_000
+
+
+def shown_revision(revision_id: int, content_hash: str, choice_ids: set[int]) -> ShownRevision:
+    key = (revision_id, content_hash)
+    shown = _shown_revisions.get(key)
+    if shown is not None and choice_ids <= shown.choice_texts.keys():
+        return shown
+    rev = db.session.execute(
+        select(
+            QuestionRevision.type, QuestionRevision.stem, QuestionRevision.case_title, QuestionRevision.case_text
+        ).where(QuestionRevision.id == revision_id)
+    ).one()
+    texts = dict(db.session.execute(select(Choice.id, Choice.text).where(Choice.revision_id == revision_id)).all())
+    shown = ShownRevision(rev.type, rev.stem, rev.case_title, rev.case_text, texts)
+    if len(_shown_revisions) >= SHOWN_REVISIONS_MAX:
+        _shown_revisions.clear()
+    _shown_revisions[key] = shown
+    return shown
+
+
 def question_page(attempt: Attempt, position: int, now: dt.datetime) -> QuestionPage | None:
-    """The page for one question in two queries: the item with its texts and answer, then the navigator."""
-    item = db.session.scalar(
-        select(AttemptQuestion)
-        .where(AttemptQuestion.attempt_id == attempt.id, AttemptQuestion.position == position)
-        .options(
-            joinedload(AttemptQuestion.revision).joinedload(QuestionRevision.choices),
-            joinedload(AttemptQuestion.response).joinedload(Response.selections),
+    """The page for one question in one query (navigator, the item, its saved answer), plus
+    the revision's texts, which come from the process cache after a revision's first showing."""
+    rows = db.session.execute(
+        select(
+            AttemptQuestion.position,
+            AttemptQuestion.revision_id,
+            AttemptQuestion.choice_order,
+            QuestionRevision.content_hash,
+            Response.id.is_not(None).label("answered"),
+            ResponseChoice.choice_id.label("selected"),
         )
-    )
-    if item is None:
-        return None
-    navigator = db.session.execute(
-        select(AttemptQuestion.position, Response.id.is_not(None))
+        .join(QuestionRevision, QuestionRevision.id == AttemptQuestion.revision_id)
         .outerjoin(Response, Response.attempt_question_id == AttemptQuestion.id)
+        # Selections only for the question shown: one row per other question, one per ticked option here.
+        .outerjoin(
+            ResponseChoice, and_(ResponseChoice.response_id == Response.id, AttemptQuestion.position == position)
+        )
         .where(AttemptQuestion.attempt_id == attempt.id)
         .order_by(AttemptQuestion.position)
     ).all()
-    texts = {c.id: c.text for c in item.revision.choices}
-    chosen = item.response.choice_ids if item.response else set()
-    rev = item.revision
+    answered: dict[int, bool] = {}
+    chosen: set[int] = set()
+    item = None
+    for row in rows:
+        answered[row.position] = bool(row.answered)
+        if row.position == position:
+            item = row
+            if row.selected is not None:
+                chosen.add(row.selected)
+    if item is None:
+        return None
+    order = list(item.choice_order)
+    shown = shown_revision(item.revision_id, item.content_hash, set(order))
     return QuestionPage(
         attempt=attempt,
         position=position,
-        total=len(navigator),
-        question_type=rev.type,
-        stem=rev.stem,
-        case_title=rev.case_title,
-        case_text=rev.case_text,
-        options=[texts[cid] for cid in item.choice_order],
-        selected={i for i, cid in enumerate(item.choice_order) if cid in chosen},
-        answered=[bool(answered) for _, answered in navigator],
+        total=len(answered),
+        question_type=shown.question_type,
+        stem=shown.stem,
+        case_title=shown.case_title,
+        case_text=shown.case_text,
+        options=[shown.choice_texts[cid] for cid in order],
+        selected={i for i, cid in enumerate(order) if cid in chosen},
+        answered=[answered[p] for p in sorted(answered)],
         seconds_left=max(0, int((attempt.expires_at - now).total_seconds())),
     )
 

@@ -235,24 +235,6 @@ def close_expired(user: User, now: dt.datetime | None = None) -> None:
         submit(attempt_id, now=now, reason="time_up")
 
 
-def _lock(attempt_id: int) -> Attempt:
-    """The attempt, locked against a concurrent submit until this transaction ends.
-
-    SQLite has no FOR UPDATE: there a no-op UPDATE first takes the database's write lock,
-    so the read below cannot see a state that a racing submit is about to change.
-    """
-    if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(
-            update(Attempt)
-            .where(Attempt.id == attempt_id)
-            .values(current_position=Attempt.current_position)
-            .execution_options(synchronize_session=False)
-        )
-    return db.session.scalars(
-        select(Attempt).where(Attempt.id == attempt_id).with_for_update().execution_options(populate_existing=True)
-    ).one()
-
-
 def save_answer(
     attempt: Attempt,
     position: int,
@@ -270,12 +252,20 @@ def save_answer(
     """
     now = now or utcnow()
     attempt_id = attempt.id
-    locked = _lock(attempt_id)
-    if locked.state != AttemptState.IN_PROGRESS:
+    # One conditional UPDATE checks that the attempt is open and in time, records where the
+    # trainee is, and takes the attempt's row lock (SQLite: the write lock) until the commit:
+    # a racing submit waits for this save, or this save finds the attempt closed.
+    still_open = db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt_id, Attempt.state == AttemptState.IN_PROGRESS, Attempt.expires_at > now)
+        .values(current_position=position if next_position is None else next_position)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not still_open:
+        state = db.session.scalar(select(Attempt.state).where(Attempt.id == attempt_id))
         db.session.rollback()
-        raise AttemptClosed("This attempt has already been submitted.")
-    if now >= locked.expires_at:
-        db.session.rollback()
+        if state != AttemptState.IN_PROGRESS:
+            raise AttemptClosed("This attempt has already been submitted.")
         submit(attempt_id, now=now, reason="time_up")
         raise AttemptClosed("Time is up: the attempt was submitted with the answers saved before the limit.")
     slot = db.session.execute(
@@ -310,7 +300,6 @@ def save_answer(
         db.session.execute(
             insert(ResponseChoice), [{"response_id": response_id, "choice_id": cid} for cid in sorted(choice_ids)]
         )
-    locked.current_position = position if next_position is None else next_position
     db.session.commit()
 
 
