@@ -62,27 +62,33 @@ def _writes(statements: list[str]) -> list[str]:
     return [s for s in statements if s.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))]
 
 
-def test_page_turns_remember_the_position_with_one_write(app, client, trainee):
-    """Save and next records the next question in the save's own commit, so that page view writes
-    nothing; a jump with the navigator is one small write; Resume opens wherever the trainee was."""
+def test_resume_opens_where_the_trainee_last_saved_and_viewing_writes_nothing(app, client, trainee):
+    """Save and next moves the resume point on, Previous moves it back; looking at a question
+    (a GET) writes nothing to the database."""
     b = Browser(client)
     b.login(trainee)
     start(b)
     attempt_id = attempt_of(app, trainee)
     url = f"/trainee/attempts/{attempt_id}/questions/"
+    resume = f"/trainee/attempts/{attempt_id}"
     saved = b.post_form(url + "1", {"answer": "0", "next": "Save and next"})
     assert saved.headers["Location"].endswith("/questions/2")
-    assert b.get(f"/trainee/attempts/{attempt_id}").headers["Location"].endswith("/questions/2")
-    with recorded_statements(app) as seen:
-        assert b.get(url + "2").status_code == 200
-    assert _writes(seen) == []
-    with recorded_statements(app) as seen:
-        assert b.get(url + "4").status_code == 200
-    assert len(_writes(seen)) == 1
-    assert b.get(f"/trainee/attempts/{attempt_id}").headers["Location"].endswith("/questions/4")
+    assert b.get(resume).headers["Location"].endswith("/questions/2")
+    for number in ("2", "4"):
+        with recorded_statements(app) as seen:
+            assert b.get(url + number).status_code == 200
+        assert _writes(seen) == []
+    assert b.get(resume).headers["Location"].endswith("/questions/2")
     back = b.post_form(url + "4", {"answer": "1", "previous": "Previous"})
     assert back.headers["Location"].endswith("/questions/3")
-    assert b.get(f"/trainee/attempts/{attempt_id}").headers["Location"].endswith("/questions/3")
+    assert b.get(resume).headers["Location"].endswith("/questions/3")
+    autosaved = b.client.post(
+        url + "5",
+        data={"answer": "0"},
+        headers={"Accept": "application/json", "X-CSRFToken": csrf_token(b.get(url + "5").get_data(as_text=True))},
+    )
+    assert autosaved.get_json() == {"saved": True, "answered": True}
+    assert b.get(resume).headers["Location"].endswith("/questions/5")
 
 
 def test_take_quiz_resume_and_review(app, client, trainee):
@@ -97,7 +103,7 @@ def test_take_quiz_resume_and_review(app, client, trainee):
         url = f"/trainee/attempts/{attempt_id}/questions/{n}"
         r = b.post_form(url, {"answer": [str(p) for p in keys[n - 1]], "next": "Save and next"})
         assert r.status_code == 302 and r.headers["Location"].endswith(f"/questions/{n + 1}")
-    b.get(f"/trainee/attempts/{attempt_id}/questions/3")  # looked at question 3, then the tab closed
+    b.get(f"/trainee/attempts/{attempt_id}/questions/3")  # moved on to question 3, then the tab closed
 
     fresh = Browser(app.test_client())  # a new browser: nothing but the login survives
     fresh.login(trainee)

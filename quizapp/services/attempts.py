@@ -11,7 +11,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, case, delete, func, insert, select, text, update
+from sqlalchemy import Integer, case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -244,8 +244,9 @@ def save_answer(
 ) -> None:
     """Store the trainee's current answer to the question at ``position`` (empty clears it).
 
-    ``next_position`` is where the trainee goes next ("Save and next"): recording it in the same
-    commit spares the next page view a write of its own.
+    The attempt remembers where the trainee is for Resume: the question answered, or with
+    ``next_position`` the one the trainee moves on to ("Save and next", "Previous"). Viewing
+    a question writes nothing, so only saves move the resume point.
 
     Raises ``AttemptClosed`` when the attempt was submitted or its time is up; in the latter
     case the attempt is submitted here with what had been saved before.
@@ -300,24 +301,6 @@ def save_answer(
         db.session.execute(
             insert(ResponseChoice), [{"response_id": response_id, "choice_id": cid} for cid in sorted(choice_ids)]
         )
-    db.session.commit()
-
-
-def set_position(attempt: Attempt, position: int) -> None:
-    """Remember where the trainee is, so that a resumed attempt opens at the same question.
-
-    On PostgreSQL this commit does not wait for the disk (``synchronous_commit`` off for this
-    transaction only): a crash could lose the last page turn, never an answer, and the
-    busiest page stops paying an fsync per view.
-    """
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    db.session.execute(
-        update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.state == AttemptState.IN_PROGRESS)
-        .values(current_position=position)
-        .execution_options(synchronize_session=False)
-    )
     db.session.commit()
 
 

@@ -94,11 +94,7 @@ def question(attempt_id: int, number: int):
     if page is None:
         abort(404)
     form = AnswerForm(len(page.options), page.question_type != "multiple")
-    html = render_template("trainee/question.html", page=page, form=form, number=number)
-    if attempt.current_position != page.position:
-        # After rendering: the commit would expire what the template reads and cost reloads.
-        attempts.set_position(attempt, page.position)
-    return html
+    return render_template("trainee/question.html", page=page, form=form, number=number)
 
 
 def _save_answer(attempt: Attempt, number: int, now):
