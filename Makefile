@@ -48,7 +48,7 @@ test: $(DEV_STAMP) browser-deps tests/axe/node_modules/axe-core/axe.min.js
 	$(BIN)/python -m pytest
 
 ## make bench: seed PostgreSQL (DATABASE_URL of the bench, default needlework_bench on 127.0.0.1),
-## serve with gunicorn, drive with locust (closed and open shapes), write bench/results.md (~10 min).
+## serve with gunicorn, drive with locust (closed and open shapes), write bench/results.md (medians of 3 runs, ~20 min).
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run
 

@@ -38,12 +38,26 @@ _everyone_ready = Event()
 _ready_count = itertools.count(1)
 
 
+WARMUP = float(os.environ.get("BENCH_WARMUP", "0"))
+MEASURE = float(os.environ.get("BENCH_MEASURE", "0"))
+
+
 def _ready(environment) -> None:
-    """Measure only once every simulated person has logged in: argon2 logins are not the load under test."""
+    """Measure only once every simulated person has logged in (argon2 logins are not the load
+    under test), after a warm-up, for a fixed window: then every run measures the same span."""
     if next(_ready_count) >= USERS:
         environment.runner.stats.reset_all()
         _everyone_ready.set()
+        if MEASURE:
+            gevent.spawn(_measure_window, environment)
     _everyone_ready.wait(timeout=120)
+
+
+def _measure_window(environment) -> None:
+    gevent.sleep(WARMUP)
+    environment.runner.stats.reset_all()
+    gevent.sleep(MEASURE)
+    environment.runner.quit()
 
 
 def _think():

@@ -2,8 +2,8 @@
 
 Every run is bounded: a fixed duration per measurement and a fixed list of measurements.
 
-    python -m bench.run                 # the whole thing (about 10 minutes on 2 cores)
-    python -m bench.run --duration 5 --skip-seed   # quicker, reusing the seeded database
+    python -m bench.run                 # the whole thing, 3 runs per figure (about 20 minutes on 2 cores)
+    python -m bench.run --duration 5 --repeat 1 --skip-seed   # quicker, reusing the seeded database
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,6 +29,7 @@ from . import seed as seeding
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results.md"
+LOGIN_ALLOWANCE = 150  # seconds for every simulated person to log in before the window opens
 CLOSED = [
     ("hello", "hello", "hello (minimal Flask, the ceiling)"),
     ("home", "trainee home", "trainee home"),
@@ -111,8 +113,12 @@ class Server:
         return max(self.last_rss.values(), default=0) / 2**20
 
 
-def locust(host: str, scenario: str, users: int, seconds: int, wait: str, first_trainee: int) -> dict[str, dict]:
-    """Run locust headless for ``seconds``; returns its stats rows by request name."""
+def locust(
+    host: str, scenario: str, users: int, seconds: int, wait: str, first_trainee: int, warmup: float = 2
+) -> dict[str, dict]:
+    """Run locust headless and measure ``seconds`` after everyone has logged in and ``warmup``
+    seconds more; returns its stats rows by request name."""
+    ceiling = int(warmup + seconds + LOGIN_ALLOWANCE)
     with tempfile.TemporaryDirectory() as folder:
         prefix = str(Path(folder, "run"))
         env = {
@@ -122,6 +128,8 @@ def locust(host: str, scenario: str, users: int, seconds: int, wait: str, first_
             "BENCH_FIRST_TRAINEE": str(first_trainee),
             "BENCH_USERS": str(users),
             "BENCH_PASSWORD": seeding.PASSWORD,
+            "BENCH_WARMUP": str(warmup),
+            "BENCH_MEASURE": str(seconds),
         }
         subprocess.run(
             [
@@ -135,8 +143,8 @@ def locust(host: str, scenario: str, users: int, seconds: int, wait: str, first_
                 str(users),
                 "--spawn-rate",
                 str(max(users, 1) if wait == "closed" else 50),
-                "--run-time",
-                f"{seconds}s",
+                "--run-time",  # an upper bound: the locustfile stops the run after its window
+                f"{ceiling}s",
                 "--reset-stats",
                 "--csv",
                 prefix,
@@ -151,30 +159,40 @@ def locust(host: str, scenario: str, users: int, seconds: int, wait: str, first_
             check=False,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            timeout=seconds + 120,
+            timeout=ceiling + 60,
         )
         with open(prefix + "_stats.csv", newline="") as f:
             return {row["Name"]: row for row in csv.DictReader(f)}
 
 
-def row_cells(row: dict | None) -> list[str]:
-    if not row or not int(row["Request Count"]):
+def median_cells(rows: list[dict | None]) -> list[str]:
+    """Medians over repeated runs (throughput with its range, then each percentile); requests and
+    errors summed. The machines are noisy: one run alone can be off by a fifth either way."""
+    runs = [r for r in rows if r and int(r["Request Count"])]
+    if not runs:
         return ["–"] * 6
+
+    def median(key: str) -> float:
+        return statistics.median(float(r[key]) for r in runs)
+
+    rates = [float(r["Requests/s"]) for r in runs]
+    rate = f"{median('Requests/s'):.0f}" + (f" ({min(rates):.0f}–{max(rates):.0f})" if len(runs) > 1 else "")
     return [
-        f"{float(row['Requests/s']):.0f}",
-        row["50%"],
-        row["95%"],
-        row["99%"],
-        row["Request Count"],
-        row["Failure Count"],
+        rate,
+        f"{median('50%'):g}",
+        f"{median('95%'):g}",
+        f"{median('99%'):g}",
+        str(sum(int(r["Request Count"]) for r in runs)),
+        str(sum(int(r["Failure Count"]) for r in runs)),
     ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/needlework_bench")
-    parser.add_argument("--duration", type=int, default=15, help="seconds per closed-loop measurement")
-    parser.add_argument("--open-duration", type=int, default=60, help="seconds per open-shape measurement")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per closed-loop measurement")
+    parser.add_argument("--open-duration", type=int, default=45, help="seconds per open-shape measurement")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the table gives medians")
     parser.add_argument("--users", default="1,10,50")
     parser.add_argument("--open-trainees", type=int, default=300)
     parser.add_argument("--skip-seed", action="store_true")
@@ -194,10 +212,12 @@ def main() -> None:
         server = Server(app, args.database_url, workers, port=5060)
         try:
             for users in levels:
-                first = (run_index * 60) % 1800 + 1
-                run_index += 1
-                stats = locust(server.url, scenario, users, args.duration, "closed", first)
-                closed.append([label, str(users), *row_cells(stats.get(name))])
+                runs = []
+                for _ in range(args.repeat):
+                    first = (run_index * 60) % 1800 + 1
+                    run_index += 1
+                    runs.append(locust(server.url, scenario, users, args.duration, "closed", first).get(name))
+                closed.append([label, str(users), *median_cells(runs)])
                 print(" | ".join(closed[-1]), flush=True)
         finally:
             server.stop()
@@ -205,25 +225,32 @@ def main() -> None:
 
     server = Server("wsgi:app", args.database_url, workers, port=5061)
     try:
-        trainees = locust(server.url, "trainee-open", args.open_trainees, args.open_duration, "open", 1201)
-        supervisors = locust(server.url, "supervisor-open", 10, args.open_duration, "open", 1)
+        # Warm-up: released after their logins, the simulated people spread their first request over 10 s.
+        trainees = [
+            locust(server.url, "trainee-open", args.open_trainees, args.open_duration, "open", 1201, warmup=10)
+            for _ in range(args.repeat)
+        ]
+        supervisors = [
+            locust(server.url, "supervisor-open", 10, args.open_duration, "open", 1, warmup=5)
+            for _ in range(args.repeat)
+        ]
     finally:
         server.stop()
     open_rows = [
         [
             f"{args.open_trainees} trainees, a question every 3-10 s",
             "question page",
-            *row_cells(trainees.get("question page")),
+            *median_cells([t.get("question page") for t in trainees]),
         ],
         [
             f"{args.open_trainees} trainees, a question every 3-10 s",
             "answer save",
-            *row_cells(trainees.get("answer save")),
+            *median_cells([t.get("answer save") for t in trainees]),
         ],
         [
             "10 supervisors refreshing every 2-5 s",
             "supervisor dashboard",
-            *row_cells(supervisors.get("supervisor dashboard")),
+            *median_cells([s.get("supervisor dashboard") for s in supervisors]),
         ],
     ]
     peaks["open shape (trainees + supervisors)"] = (server.peak_worker_mb, server.final_worker_mb)
@@ -237,14 +264,18 @@ def write_results(args, workers: int, closed, open_rows, peaks) -> None:
     lines = [
         "# Load benchmark",
         "",
-        f"Written by `make bench` (`python -m bench.run --duration {args.duration} --open-duration {args.open_duration}`) "
+        f"Written by `make bench` (`python -m bench.run --duration {args.duration} --open-duration {args.open_duration} "
+        f"--repeat {args.repeat}`) "
         f"on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, commit `{commit.strip()}`.",
         f"Machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}; "
         f"gunicorn with {workers} sync workers (2 × cores) on 127.0.0.1; locust (one process) on the same machine; "
         "PostgreSQL seeded with 10 clinics, 2,000 trainees, 200,000 responses.",
         "Latencies in milliseconds as locust reports them (bucketed to two significant figures); "
-        "throughput in requests per second over the measurement window, which starts once every "
-        "simulated person has logged in (argon2 logins are deliberately slow and are not the load under test).",
+        "throughput in requests per second over the measurement window, which opens once every "
+        "simulated person has logged in (argon2 logins are deliberately slow and are not the load under test) "
+        "and a warm-up has passed (2 s closed loop, 10 s open shape). "
+        f"Each figure is the median of {args.repeat} runs; req/s shows the range in brackets; "
+        "requests and errors are totals over the runs.",
         "",
         f"## Closed loop: N users, no think time, {args.duration} s each",
         "",
