@@ -108,16 +108,16 @@ def _save_answer(attempt: Attempt, number: int, now):
             return jsonify(saved=False, error="That answer could not be accepted."), 400
         abort(400)
     choice_ids = {slot.choice_order[p] for p in form.answer.data or []}
-    json = _wants_json()
-    step = 0 if json or form.finish.data else (-1 if form.previous.data else 1)
+    wants_json = _wants_json()
+    step = 0 if wants_json or form.finish.data else (-1 if form.previous.data else 1)
     next_number = min(max(1, number + step), slot.total)
     try:
         attempts.save_answer(attempt, number - 1, choice_ids, now=now, next_position=next_number - 1)
     except attempts.AttemptClosed as exc:
-        if _wants_json():
+        if wants_json:
             return jsonify(saved=False, error=str(exc), review=url_for("trainee.review", attempt_id=attempt.id)), 409
         return _closed_redirect(attempt, str(exc))
-    if json:
+    if wants_json:
         return jsonify(saved=True, answered=bool(choice_ids))
     if form.finish.data:
         return redirect(url_for("trainee.finish", attempt_id=attempt.id))
