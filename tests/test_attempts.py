@@ -23,7 +23,7 @@ def setup(ctx, tmp_path):
 def answer_correctly(attempt, now=None):
     for aq in attempt.questions:
         correct = {c.id for c in aq.revision.choices if c.is_correct}
-        attempts.save_answer(attempt, aq.position, correct, now=now)
+        attempts.save_answer(attempt.id, aq.position, correct, now=now)
 
 
 def test_start_draws_recorded_questions(setup):
@@ -76,11 +76,11 @@ def test_changing_an_answer_keeps_one_response(setup):
     attempt = attempts.start_or_resume(trainee, bank, seed=3)
     aq = attempt.questions[0]
     first, second = aq.choice_order[0], aq.choice_order[1]
-    attempts.save_answer(attempt, 0, {first})
-    attempts.save_answer(attempt, 0, {second})
+    attempts.save_answer(attempt.id, 0, {first})
+    attempts.save_answer(attempt.id, 0, {second})
     responses = db.session.scalars(select(Response).where(Response.attempt_question_id == aq.id)).all()
     assert len(responses) == 1 and responses[0].choice_ids == {second}
-    attempts.save_answer(attempt, 0, set())
+    attempts.save_answer(attempt.id, 0, set())
     assert db.session.scalar(select(func.count()).select_from(Response).where(Response.attempt_id == attempt.id)) == 0
 
 
@@ -90,9 +90,9 @@ def test_answer_must_belong_to_the_question(setup):
     attempt = attempts.start_or_resume(trainee, bank, seed=3)
     foreign = attempt.questions[1].choice_order[0]
     with pytest.raises(ValueError):
-        attempts.save_answer(attempt, 0, {foreign})
+        attempts.save_answer(attempt.id, 0, {foreign})
     with pytest.raises(ValueError):
-        attempts.save_answer(attempt, 99, set())
+        attempts.save_answer(attempt.id, 99, set())
     assert db.session.scalar(select(func.count()).select_from(Response)) == 0
 
 
@@ -102,7 +102,7 @@ def test_single_answer_questions_take_one_choice(setup):
     attempt = attempts.start_or_resume(trainee, bank, seed=3)
     single = next(aq for aq in attempt.questions if aq.revision.type != "multiple")
     with pytest.raises(ValueError):
-        attempts.save_answer(attempt, single.position, set(single.choice_order[:2]))
+        attempts.save_answer(attempt.id, single.position, set(single.choice_order[:2]))
 
 
 def test_time_limit_refuses_late_answers_and_submits_what_was_saved(setup):
@@ -112,11 +112,11 @@ def test_time_limit_refuses_late_answers_and_submits_what_was_saved(setup):
     attempt = attempts.start_or_resume(trainee, bank, now=start, seed=5)
     aq = attempt.questions[0]
     correct = {c.id for c in aq.revision.choices if c.is_correct}
-    attempts.save_answer(attempt, 0, correct, now=start + dt.timedelta(minutes=9))
+    attempts.save_answer(attempt.id, 0, correct, now=start + dt.timedelta(minutes=9))
     late = start + dt.timedelta(minutes=10, seconds=1)
     second = attempt.questions[1]
     with pytest.raises(attempts.AttemptClosed):
-        attempts.save_answer(attempt, 1, {c.id for c in second.revision.choices if c.is_correct}, now=late)
+        attempts.save_answer(attempt.id, 1, {c.id for c in second.revision.choices if c.is_correct}, now=late)
     attempt = db.session.get(Attempt, attempt.id)
     assert attempt.state == "submitted" and attempt.submit_reason == "time_up"
     assert attempt.submitted_at == attempt.expires_at
@@ -171,7 +171,7 @@ def test_double_submit_scores_once(setup):
     again = db.session.get(Attempt, attempt.id)
     assert (again.score, again.submitted_at, again.passed) == snapshot
     with pytest.raises(attempts.AttemptClosed):
-        attempts.save_answer(again, 0, set())
+        attempts.save_answer(again.id, 0, set())
 
 
 def test_concurrent_submits_score_once(app, tmp_path):

@@ -40,7 +40,7 @@ def take_attempt(trainee, bank, answer_key: dict[str, str] | None = None) -> int
             chosen = {c.id for c in aq.revision.choices if c.key == answer_key[ext]}
         else:
             chosen = {c.id for c in aq.revision.choices if c.is_correct}
-        attempts.save_answer(attempt, aq.position, chosen)
+        attempts.save_answer(attempt.id, aq.position, chosen)
     attempts.submit(attempt.id)
     return attempt.id
 

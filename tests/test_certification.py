@@ -26,7 +26,7 @@ def pass_bank(user, bank, when, right=True, skip_critical=False):
             correct = {cid for cid in aq.choice_order if cid not in correct}
             if aq.revision.type != "multiple":
                 correct = set(list(correct)[:1])
-        attempts.save_answer(attempt, aq.position, correct, now=when)
+        attempts.save_answer(attempt.id, aq.position, correct, now=when)
     attempts.submit(attempt.id, now=when)
     return db.session.get(Attempt, attempt.id)
 
@@ -205,9 +205,9 @@ def test_accommodation_time_multiplier_enforced_on_server(clinic_setup):
     start = utcnow()
     attempt = attempts.start_or_resume(trainee, bank, now=start, seed=1)
     assert attempt.expires_at == start + dt.timedelta(minutes=15)
-    attempts.save_answer(attempt, 0, {attempt.questions[0].choice_order[0]}, now=start + dt.timedelta(minutes=12))
+    attempts.save_answer(attempt.id, 0, {attempt.questions[0].choice_order[0]}, now=start + dt.timedelta(minutes=12))
     with pytest.raises(attempts.AttemptClosed):
-        attempts.save_answer(attempt, 1, set(), now=start + dt.timedelta(minutes=15, seconds=1))
+        attempts.save_answer(attempt.id, 1, set(), now=start + dt.timedelta(minutes=15, seconds=1))
     assert attempts.limits_for(trainee, bank).attempt_limit == bank.attempt_limit + 1
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.kind == "accommodation.changed"))
     assert event.details["reason"] == "Dyslexia assessment on file" and event.actor_id == supervisor.id

@@ -11,7 +11,8 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, case, delete, func, insert, select, update
+from sqlalchemy import Integer, and_, bindparam, case, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -50,6 +51,11 @@ class CooldownActive(AttemptError):
 
 class AttemptClosed(AttemptError):
     pass
+
+
+class AttemptNotOpen(Exception):
+    """Found submitted, or open past its time, by a fast path that only reads: the caller closes
+    it (``submit``) and shows the review."""
 
 
 class NoQuestions(AttemptError):
@@ -235,72 +241,145 @@ def close_expired(user: User, now: dt.datetime | None = None) -> None:
         submit(attempt_id, now=now, reason="time_up")
 
 
+@dataclass(frozen=True)
+class AnswerSlot:
+    """What a save needs to know about one drawn question: no texts, no key. It never changes
+    once drawn, so it may be read before the save takes its lock."""
+
+    attempt_question_id: int
+    choice_order: list[int]
+    question_type: str
+    total: int
+
+
+_attempt, _item, _revision, _response, _selection = (
+    model.__table__ for model in (Attempt, AttemptQuestion, QuestionRevision, Response, ResponseChoice)
+)
+
+_counted = _item.alias("counted")
+
+# A save is the busiest write in the app, so its statements are built once, on tables rather
+# than mapped classes: no statement building and no ORM layers per request.
+_SLOT = (
+    select(
+        _attempt.c.state,
+        _attempt.c.expires_at,
+        _item.c.id,
+        _item.c.choice_order,
+        _revision.c.type,
+        select(func.count())
+        .select_from(_counted)
+        .where(_counted.c.attempt_id == _attempt.c.id)
+        .scalar_subquery()
+        .label("total"),
+    )
+    .outerjoin(_item, and_(_item.c.attempt_id == _attempt.c.id, _item.c.position == bindparam("position")))
+    .outerjoin(_revision, _revision.c.id == _item.c.revision_id)
+    .where(_attempt.c.id == bindparam("attempt_id"), _attempt.c.user_id == bindparam("user_id"))
+)
+# Checks that the attempt is open and in time, records where the trainee is, and takes the
+# attempt's row lock (SQLite: the write lock) until the commit.
+_HOLD_OPEN_ATTEMPT = (
+    update(_attempt)
+    .where(
+        _attempt.c.id == bindparam("attempt_id"),
+        _attempt.c.state == AttemptState.IN_PROGRESS,
+        _attempt.c.expires_at > bindparam("now"),
+    )
+    .values(current_position=bindparam("current_position"))
+)
+_CLEAR_RESPONSE = delete(_response).where(_response.c.attempt_question_id == bindparam("item_id"))  # choices cascade
+_CLEAR_SELECTIONS = delete(_selection).where(_selection.c.response_id == bindparam("response_id"))
+_ADD_SELECTION = insert(_selection)
+
+
+def _upsert_response(dialect_name: str):
+    """INSERT … ON CONFLICT DO UPDATE … RETURNING: one round trip whether or not the question was
+    answered before. Both supported databases spell it the same way, through their own dialect."""
+    dialect_insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect_name]
+    statement = dialect_insert(_response).values(
+        attempt_question_id=bindparam("item_id"), attempt_id=bindparam("attempt_id"), answered_at=bindparam("now")
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[_response.c.attempt_question_id], set_={"answered_at": statement.excluded.answered_at}
+    ).returning(_response.c.id)
+
+
+_UPSERT_RESPONSE = {name: _upsert_response(name) for name in ("postgresql", "sqlite")}
+
+
+def answer_slot(user_id: int, attempt_id: int, position: int, now: dt.datetime) -> AnswerSlot | None:
+    """The question at ``position`` of the user's attempt, in one query.
+
+    None when the attempt is not this user's or has no such question; raises ``AttemptNotOpen``
+    when it was submitted or its time is up.
+    """
+    row = db.session.execute(_SLOT, {"attempt_id": attempt_id, "user_id": user_id, "position": position}).first()
+    if row is None:
+        return None
+    if row.state != AttemptState.IN_PROGRESS or now >= row.expires_at:
+        raise AttemptNotOpen(attempt_id)
+    if row.id is None:
+        return None
+    return AnswerSlot(row.id, list(row.choice_order), row.type, row.total)
+
+
 def save_answer(
-    attempt: Attempt,
+    attempt_id: int,
     position: int,
     choice_ids: set[int],
     now: dt.datetime | None = None,
     next_position: int | None = None,
+    slot: AnswerSlot | None = None,
 ) -> None:
     """Store the trainee's current answer to the question at ``position`` (empty clears it).
 
     The attempt remembers where the trainee is for Resume: the question answered, or with
     ``next_position`` the one the trainee moves on to ("Save and next", "Previous"). Viewing
-    a question writes nothing, so only saves move the resume point.
+    a question writes nothing, so only saves move the resume point. ``slot`` is the question's
+    ``answer_slot`` when the caller has read it already (the view does, to check the form).
 
     Raises ``AttemptClosed`` when the attempt was submitted or its time is up; in the latter
     case the attempt is submitted here with what had been saved before.
     """
     now = now or utcnow()
-    attempt_id = attempt.id
-    # One conditional UPDATE checks that the attempt is open and in time, records where the
-    # trainee is, and takes the attempt's row lock (SQLite: the write lock) until the commit:
-    # a racing submit waits for this save, or this save finds the attempt closed.
+    if slot is None:
+        user_id = db.session.scalar(select(_attempt.c.user_id).where(_attempt.c.id == attempt_id))
+        try:
+            slot = answer_slot(user_id, attempt_id, position, now)
+        except AttemptNotOpen:
+            slot = None  # the conditional UPDATE below finds out which and says so
+    # A racing submit waits for this save's lock, or this save finds the attempt closed.
     still_open = db.session.execute(
-        update(Attempt)
-        .where(Attempt.id == attempt_id, Attempt.state == AttemptState.IN_PROGRESS, Attempt.expires_at > now)
-        .values(current_position=position if next_position is None else next_position)
-        .execution_options(synchronize_session=False)
+        _HOLD_OPEN_ATTEMPT,
+        {
+            "attempt_id": attempt_id,
+            "now": now,
+            "current_position": position if next_position is None else next_position,
+        },
     ).rowcount
     if not still_open:
-        state = db.session.scalar(select(Attempt.state).where(Attempt.id == attempt_id))
+        state = db.session.scalar(select(_attempt.c.state).where(_attempt.c.id == attempt_id))
         db.session.rollback()
         if state != AttemptState.IN_PROGRESS:
             raise AttemptClosed("This attempt has already been submitted.")
         submit(attempt_id, now=now, reason="time_up")
         raise AttemptClosed("Time is up: the attempt was submitted with the answers saved before the limit.")
-    slot = db.session.execute(
-        select(
-            AttemptQuestion.id, AttemptQuestion.choice_order, QuestionRevision.type, Response.id.label("response_id")
-        )
-        .join(QuestionRevision, QuestionRevision.id == AttemptQuestion.revision_id)
-        .outerjoin(Response, Response.attempt_question_id == AttemptQuestion.id)
-        .where(AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.position == position)
-    ).one_or_none()
     if slot is None or not choice_ids <= set(slot.choice_order):
         db.session.rollback()
         raise ValueError("answer does not belong to this question")
-    if slot.type != "multiple" and len(choice_ids) > 1:
+    if slot.question_type != "multiple" and len(choice_ids) > 1:
         db.session.rollback()
         raise ValueError("this question takes one answer")
-    # Plain statements, not ORM collections: a save is the busiest write in the app.
-    response_id = slot.response_id
-    if response_id is not None:
-        db.session.execute(delete(ResponseChoice).where(ResponseChoice.response_id == response_id))
-        if not choice_ids:
-            db.session.execute(delete(Response).where(Response.id == response_id))
-        else:
-            db.session.execute(update(Response).where(Response.id == response_id).values(answered_at=now))
-    elif choice_ids:
-        response_id = db.session.scalar(
-            insert(Response)
-            .values(attempt_question_id=slot.id, attempt_id=attempt_id, answered_at=now)
-            .returning(Response.id)
-        )
-    if choice_ids:
-        db.session.execute(
-            insert(ResponseChoice), [{"response_id": response_id, "choice_id": cid} for cid in sorted(choice_ids)]
-        )
+    if not choice_ids:
+        db.session.execute(_CLEAR_RESPONSE, {"item_id": slot.attempt_question_id})
+    else:
+        upsert = _UPSERT_RESPONSE[db.session.get_bind().dialect.name]
+        response_id = db.session.execute(
+            upsert, {"item_id": slot.attempt_question_id, "attempt_id": attempt_id, "now": now}
+        ).scalar_one()
+        db.session.execute(_CLEAR_SELECTIONS, {"response_id": response_id})
+        db.session.execute(_ADD_SELECTION, [{"response_id": response_id, "choice_id": c} for c in sorted(choice_ids)])
     db.session.commit()
 
 

@@ -81,25 +81,30 @@ def _closed_redirect(attempt: Attempt, message: str | None = None):
 
 @bp.route("/attempts/<int:attempt_id>/questions/<int:number>", methods=["GET", "POST"])
 def question(attempt_id: int, number: int):
-    attempt = _own_attempt(attempt_id)
     now = utcnow()
+    try:
+        if request.method == "POST":
+            return _save_answer(attempt_id, number, now)
+        page = attempt_pages.question_page(current_user.id, attempt_id, number - 1, now)
+    except attempts.AttemptNotOpen:
+        return _leave_closed_attempt(attempt_id, now)
+    if page is None:
+        abort(404)
+    return render_template("trainee/question.html", page=page, number=number)
+
+
+def _leave_closed_attempt(attempt_id: int, now):
+    """The attempt was submitted, or its time is up: submit it if need be, then show the review."""
+    attempt = _own_attempt(attempt_id)
     if attempt.is_open and now >= attempt.expires_at:
         attempts.submit(attempt.id, now=now, reason="time_up")
         return _closed_redirect(attempt, "Time is up: your attempt was submitted with the answers you had saved.")
-    if not attempt.is_open:
-        return _closed_redirect(attempt)
-    if request.method == "POST":
-        return _save_answer(attempt, number, now)
-    page = attempt_pages.question_page(attempt, number - 1, now)
-    if page is None:
-        abort(404)
-    form = AnswerForm(len(page.options), page.question_type != "multiple")
-    return render_template("trainee/question.html", page=page, form=form, number=number)
+    return _closed_redirect(attempt)
 
 
-def _save_answer(attempt: Attempt, number: int, now):
+def _save_answer(attempt_id: int, number: int, now):
     """Save one answer: JSON for the page's script, a redirect for a plain form post."""
-    slot = attempt_pages.answer_slot(attempt, number - 1)
+    slot = attempts.answer_slot(current_user.id, attempt_id, number - 1, now)
     if slot is None:
         abort(404)
     form = AnswerForm(len(slot.choice_order), slot.question_type != "multiple")
@@ -112,16 +117,18 @@ def _save_answer(attempt: Attempt, number: int, now):
     step = 0 if wants_json or form.finish.data else (-1 if form.previous.data else 1)
     next_number = min(max(1, number + step), slot.total)
     try:
-        attempts.save_answer(attempt, number - 1, choice_ids, now=now, next_position=next_number - 1)
+        attempts.save_answer(attempt_id, number - 1, choice_ids, now=now, next_position=next_number - 1, slot=slot)
     except attempts.AttemptClosed as exc:
+        review_url = url_for("trainee.review", attempt_id=attempt_id)
         if wants_json:
-            return jsonify(saved=False, error=str(exc), review=url_for("trainee.review", attempt_id=attempt.id)), 409
-        return _closed_redirect(attempt, str(exc))
+            return jsonify(saved=False, error=str(exc), review=review_url), 409
+        flash(str(exc), "info")
+        return redirect(review_url)
     if wants_json:
         return jsonify(saved=True, answered=bool(choice_ids))
     if form.finish.data:
-        return redirect(url_for("trainee.finish", attempt_id=attempt.id))
-    return redirect(url_for("trainee.question", attempt_id=attempt.id, number=next_number))
+        return redirect(url_for("trainee.finish", attempt_id=attempt_id))
+    return redirect(url_for("trainee.question", attempt_id=attempt_id, number=next_number))
 
 
 @bp.route("/attempts/<int:attempt_id>/finish", methods=["GET", "POST"])
@@ -136,12 +143,10 @@ def finish(attempt_id: int):
         if attempts.submit(attempt.id, now=now, reason=reason):
             flash("Attempt submitted.", "info")
         return redirect(url_for("trainee.review", attempt_id=attempt.id))
-    if not attempt.is_open:
-        return _closed_redirect(attempt)
-    if utcnow() >= attempt.expires_at:
-        attempts.submit(attempt.id, reason="time_up")
-        return _closed_redirect(attempt, "Time is up: your attempt was submitted with the answers you had saved.")
-    page = attempt_pages.question_page(attempt, 0, utcnow())
+    try:
+        page = attempt_pages.question_page(current_user.id, attempt.id, 0, utcnow())
+    except attempts.AttemptNotOpen:
+        return _leave_closed_attempt(attempt.id, utcnow())
     return render_template("trainee/finish.html", attempt=attempt, page=page, form=form)
 
 
