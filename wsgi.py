@@ -2,4 +2,4 @@
 
 from quizapp import create_app
 
-app = create_app()
+app = create_app(migrations=False)  # migrations run from the CLI (`flask db upgrade`), never in a worker

@@ -9,11 +9,15 @@ from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
 from .config import INSTANCE_DIR, Config
-from .extensions import csrf, db, limiter, login_manager, migrate
+from .extensions import csrf, db, limiter, login_manager
 
 
-def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
-    """Build the app. ``config`` is a Config class or a mapping of overrides (tests)."""
+def create_app(config: type[Config] | dict[str, Any] | None = None, *, migrations: bool = True) -> Flask:
+    """Build the app. ``config`` is a Config class or a mapping of overrides (tests).
+
+    ``migrations=False`` leaves out Flask-Migrate, for the web server (``wsgi.py``): workers never
+    migrate, and not importing Alembic saves each of them about 11 MB.
+    """
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.url_map.converters["int"] = DatabaseInt
     app.config.from_object(Config)
@@ -26,7 +30,11 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     from . import database, errors, security
 
     database.init_app(app)
-    migrate.init_app(app, db, directory=str(INSTANCE_DIR.parent / "migrations"))
+    if migrations:
+        from flask_migrate import Migrate
+
+        # Batch mode: SQLite alters tables by copying them.
+        Migrate(render_as_batch=True).init_app(app, db, directory=str(INSTANCE_DIR.parent / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

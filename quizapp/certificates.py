@@ -3,7 +3,6 @@
 from flask import Response, url_for
 
 from .models import Certificate
-from .services import certificate_pdf
 
 
 def verify_url(certificate: Certificate) -> str:
@@ -11,6 +10,10 @@ def verify_url(certificate: Certificate) -> str:
 
 
 def pdf_response(certificate: Certificate) -> Response:
+    # reportlab (about 7 MB per process) loads with the first certificate a worker serves,
+    # not in every worker at start: most workers only ever serve quiz pages.
+    from .services import certificate_pdf
+
     body = certificate_pdf.render(certificate, verify_url(certificate))
     response = Response(body, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="certificate-{certificate.code[:8]}.pdf"'
