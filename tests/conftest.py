@@ -97,12 +97,13 @@ def ctx(app):
 
 
 @contextlib.contextmanager
-def recorded_statements(app):
-    """The SQL statements the app sends while the block runs (to count queries and writes)."""
-    seen: list[str] = []
+def recorded_statements(app, describe=lambda _cursor, statement: statement):
+    """The SQL statements the app sends while the block runs (to count queries and writes), each
+    as ``describe(driver cursor, statement)`` gives it."""
+    seen: list = []
 
-    def record(_conn, _cursor, statement, *_rest):
-        seen.append(statement)
+    def record(_conn, cursor, statement, *_rest):
+        seen.append(describe(cursor, statement))
 
     with app.app_context():
         engine = db.engine

@@ -3,20 +3,18 @@ one, and everything from there to the commit or rollback is still a single trans
 
 from __future__ import annotations
 
-import contextlib
-
 import psycopg
 import pytest
 import sqlalchemy as sa
 from psycopg.pq import TransactionStatus
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from quizapp.database import needs_transaction
 from quizapp.extensions import db
 from quizapp.models import Clinic, User
 
 from . import factories
-from .conftest import Browser, csrf_token
+from .conftest import Browser, csrf_token, recorded_statements
 from .test_quiz_flow import attempt_of, start
 
 
@@ -93,21 +91,11 @@ def test_a_streamed_result_gets_its_block(app, postgres):
         assert emails == ["t0@x.test", "t1@x.test", "t2@x.test"]
 
 
-@contextlib.contextmanager
 def transaction_status_per_statement(app):
     """(first word of each statement, the driver's transaction status just before it is sent)."""
-    seen: list[tuple[str, TransactionStatus]] = []
-
-    def record(_conn, cursor, statement, *_rest):
-        seen.append((statement.split()[0].upper(), cursor.connection.info.transaction_status))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    return recorded_statements(
+        app, lambda cursor, statement: (statement.split()[0].upper(), cursor.connection.info.transaction_status)
+    )
 
 
 def test_the_question_page_reads_without_a_block_and_a_save_writes_in_one(app, client, postgres, tmp_path):
