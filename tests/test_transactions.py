@@ -23,6 +23,8 @@ from .test_quiz_flow import attempt_of, start
     [
         ("SELECT user_account.id FROM user_account WHERE user_account.id = %(id)s", False),
         ("\n  select 1", False),
+        ("SELECT audit_event.performed_at, format('%%s', audit_event.id) FROM audit_event", False),
+        ("select id from attempt for update", True),
         ("SELECT memory_card.id FROM memory_card WHERE memory_card.user_id = %(u)s FOR UPDATE", True),
         ("SELECT a.id FROM attempt AS a FOR NO KEY UPDATE", True),
         ("SELECT a.id FROM attempt AS a FOR SHARE", True),
