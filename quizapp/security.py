@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask import Flask, Response, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
+from sqlalchemy import bindparam, select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import db, login_manager
@@ -36,16 +39,23 @@ class SessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
 
 
+@cache
+def _user_by_id():
+    """Built once: every request loads its user, and a prebuilt statement skips building the query
+    and its cache key each time (``session.get`` does both). The clinic comes along (joined)."""
+    from .models import User
+
+    return select(User).where(User.id == bindparam("id"))
+
+
 @login_manager.user_loader
 def load_user(user_id: str):
     """Sessions carry "id:version"; a password change bumps the version and ends old sessions."""
-    from .models import User
-
     try:
         ident, version = (int(part) for part in user_id.split(":"))
     except ValueError:
         return None
-    user = db.session.get(User, ident)
+    user = db.session.execute(_user_by_id(), {"id": ident}).scalar_one_or_none()
     if user is None or user.session_version != version or not user.active:
         return None
     return user
