@@ -73,10 +73,10 @@ def resume(attempt_id: int):
     return redirect(url_for("trainee.question", attempt_id=attempt.id, number=attempt.current_position + 1))
 
 
-def _closed_redirect(attempt: Attempt, message: str | None = None):
+def _closed_redirect(attempt_id: int, message: str | None = None):
     if message:
         flash(message, "info")
-    return redirect(url_for("trainee.review", attempt_id=attempt.id))
+    return redirect(url_for("trainee.review", attempt_id=attempt_id))
 
 
 @bp.route("/attempts/<int:attempt_id>/questions/<int:number>", methods=["GET", "POST"])
@@ -98,8 +98,8 @@ def _leave_closed_attempt(attempt_id: int, now):
     attempt = _own_attempt(attempt_id)
     if attempt.is_open and now >= attempt.expires_at:
         attempts.submit(attempt.id, now=now, reason="time_up")
-        return _closed_redirect(attempt, "Time is up: your attempt was submitted with the answers you had saved.")
-    return _closed_redirect(attempt)
+        return _closed_redirect(attempt.id, "Time is up: your attempt was submitted with the answers you had saved.")
+    return _closed_redirect(attempt.id)
 
 
 def _save_answer(attempt_id: int, number: int, now):
@@ -119,11 +119,9 @@ def _save_answer(attempt_id: int, number: int, now):
     try:
         attempts.save_answer(attempt_id, number - 1, choice_ids, now=now, next_position=next_number - 1, slot=slot)
     except attempts.AttemptClosed as exc:
-        review_url = url_for("trainee.review", attempt_id=attempt_id)
         if wants_json:
-            return jsonify(saved=False, error=str(exc), review=review_url), 409
-        flash(str(exc), "info")
-        return redirect(review_url)
+            return jsonify(saved=False, error=str(exc), review=url_for("trainee.review", attempt_id=attempt_id)), 409
+        return _closed_redirect(attempt_id, str(exc))
     if wants_json:
         return jsonify(saved=True, answered=bool(choice_ids))
     if form.finish.data:
