@@ -104,6 +104,42 @@ def test_two_tabs_answering_and_submitting_at_once(app, tmp_path):
         assert graded in (0, 1)
 
 
+def test_tabs_changing_the_same_answer_at_once_leave_exactly_one_choice(app, tmp_path):
+    """Three tabs pick different options of one single-answer question in the same instant, ten
+    times over: afterwards the question holds one response with one of those choices, never a
+    mixture of two saves."""
+    with app.app_context():
+        factories.tiny_bank(tmp_path)
+        factories.user("clicker@x.test")
+    first = Browser(app.test_client())
+    first.login("clicker@x.test")
+    start(first)
+    attempt_id = attempt_of(app, "clicker@x.test")
+    tabs = [first] + [second_tab(app, first) for _ in range(2)]
+    token = csrf_token(first.get(f"/trainee/attempts/{attempt_id}/finish").get_data(as_text=True))
+    with app.app_context():
+        items = db.session.scalars(select(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt_id)).all()
+        item = next(i for i in items if i.revision.type == "single" and len(i.choice_order) >= len(tabs))
+        position, options = item.position, list(item.choice_order)
+
+    def pick(tab, choice, statuses):
+        return lambda: statuses.append(save(tab, attempt_id, position + 1, [choice], token).status_code)
+
+    for _ in range(10):
+        statuses = []
+        run_together(*(pick(tab, choice, statuses) for choice, tab in enumerate(tabs)))
+        assert statuses == [200] * len(tabs)
+        with app.app_context():
+            chosen = db.session.execute(
+                select(Response.id, ResponseChoice.choice_id)
+                .join(ResponseChoice, ResponseChoice.response_id == Response.id)
+                .join(AttemptQuestion, AttemptQuestion.id == Response.attempt_question_id)
+                .where(AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.position == position)
+            ).all()
+        assert len(chosen) == 1, chosen
+        assert chosen[0].choice_id in options[: len(tabs)]
+
+
 def race_last_answer_against_submit(app, email: str) -> None:
     tab_a = Browser(app.test_client())
     tab_a.login(email)

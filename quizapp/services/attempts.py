@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
+from typing import NoReturn
 
-from sqlalchemy import Integer, and_, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import Integer, all_, and_, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -289,23 +290,56 @@ _HOLD_OPEN_ATTEMPT = (
     .values(current_position=bindparam("current_position"))
 )
 _CLEAR_RESPONSE = delete(_response).where(_response.c.attempt_question_id == bindparam("item_id"))  # choices cascade
+
+
+def _hold_and_upsert_response():
+    """PostgreSQL: hold the attempt and upsert its response in one statement. The response id
+    comes back only when the attempt was held, so no row means it was closed (or out of time).
+
+    ON CONFLICT settles a racing save of the same question on the row's latest version, whatever
+    the statement's snapshot; the selections are written by the next statement, whose snapshot is
+    taken after this one acquired the lock, so it sees everything a racing save committed."""
+    held = _HOLD_OPEN_ATTEMPT.returning(_attempt.c.id).cte("held")
+    statement = postgresql.insert(_response).from_select(
+        ["attempt_question_id", "attempt_id", "answered_at"],
+        select(bindparam("item_id", type_=Integer), held.c.id, bindparam("now", type_=_response.c.answered_at.type)),
+    )
+    return (
+        statement.on_conflict_do_update(
+            index_elements=[_response.c.attempt_question_id], set_={"answered_at": statement.excluded.answered_at}
+        )
+        .returning(_response.c.id)
+        .add_cte(held)
+    )
+
+
+def _replace_selections():
+    """PostgreSQL: the response's selections become exactly ``choice_ids`` in one statement. The
+    rows deleted (not chosen any more) and inserted (newly chosen) never overlap, so the two
+    parts need no order between them."""
+    chosen = bindparam("choice_ids", type_=postgresql.ARRAY(Integer))
+    dropped = delete(_selection).where(
+        _selection.c.response_id == bindparam("response_id"), _selection.c.choice_id != all_(chosen)
+    )
+    return (
+        postgresql.insert(_selection)
+        .from_select(["response_id", "choice_id"], select(bindparam("response_id", type_=Integer), func.unnest(chosen)))
+        .on_conflict_do_nothing()
+        .add_cte(dropped.cte("dropped"))
+    )
+
+
+_HOLD_AND_UPSERT_RESPONSE = _hold_and_upsert_response()
+_REPLACE_SELECTIONS = _replace_selections()
+# SQLite: the same writes as separate statements (it has no writing CTEs; and no round trips).
+_UPSERT_RESPONSE = (
+    sqlite.insert(_response)
+    .values(attempt_question_id=bindparam("item_id"), attempt_id=bindparam("attempt_id"), answered_at=bindparam("now"))
+    .on_conflict_do_update(index_elements=[_response.c.attempt_question_id], set_={"answered_at": bindparam("now")})
+    .returning(_response.c.id)
+)
 _CLEAR_SELECTIONS = delete(_selection).where(_selection.c.response_id == bindparam("response_id"))
 _ADD_SELECTION = insert(_selection)
-
-
-def _upsert_response(dialect_name: str):
-    """INSERT … ON CONFLICT DO UPDATE … RETURNING: one round trip whether or not the question was
-    answered before. Both supported databases spell it the same way, through their own dialect."""
-    dialect_insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect_name]
-    statement = dialect_insert(_response).values(
-        attempt_question_id=bindparam("item_id"), attempt_id=bindparam("attempt_id"), answered_at=bindparam("now")
-    )
-    return statement.on_conflict_do_update(
-        index_elements=[_response.c.attempt_question_id], set_={"answered_at": statement.excluded.answered_at}
-    ).returning(_response.c.id)
-
-
-_UPSERT_RESPONSE = {name: _upsert_response(name) for name in ("postgresql", "sqlite")}
 
 
 def answer_slot(user_id: int, attempt_id: int, position: int, now: dt.datetime) -> AnswerSlot | None:
@@ -340,7 +374,8 @@ def save_answer(
     ``answer_slot`` when the caller has read it already (the view does, to check the form).
 
     Raises ``AttemptClosed`` when the attempt was submitted or its time is up; in the latter
-    case the attempt is submitted here with what had been saved before.
+    case the attempt is submitted here with what had been saved before. Raises ValueError,
+    having written nothing, when the answer does not fit the question.
     """
     now = now or utcnow()
     if slot is None:
@@ -348,39 +383,45 @@ def save_answer(
         try:
             slot = answer_slot(user_id, attempt_id, position, now)
         except AttemptNotOpen:
-            slot = None  # the conditional UPDATE below finds out which and says so
-    # A racing submit waits for this save's lock, or this save finds the attempt closed.
-    still_open = db.session.execute(
-        _HOLD_OPEN_ATTEMPT,
-        {
-            "attempt_id": attempt_id,
-            "now": now,
-            "current_position": position if next_position is None else next_position,
-        },
-    ).rowcount
-    if not still_open:
-        state = db.session.scalar(select(_attempt.c.state).where(_attempt.c.id == attempt_id))
-        db.session.rollback()
-        if state != AttemptState.IN_PROGRESS:
-            raise AttemptClosed("This attempt has already been submitted.")
-        submit(attempt_id, now=now, reason="time_up")
-        raise AttemptClosed("Time is up: the attempt was submitted with the answers saved before the limit.")
+            _refuse_closed(attempt_id, now)
     if slot is None or not choice_ids <= set(slot.choice_order):
-        db.session.rollback()
         raise ValueError("answer does not belong to this question")
     if slot.question_type != "multiple" and len(choice_ids) > 1:
-        db.session.rollback()
         raise ValueError("this question takes one answer")
-    if not choice_ids:
-        db.session.execute(_CLEAR_RESPONSE, {"item_id": slot.attempt_question_id})
+    held = {
+        "attempt_id": attempt_id,
+        "now": now,
+        "current_position": position if next_position is None else next_position,
+        "item_id": slot.attempt_question_id,
+    }
+    # A racing submit waits for this save's lock, or this save finds the attempt closed.
+    if choice_ids and db.session.get_bind().dialect.name == "postgresql":
+        response_id = db.session.execute(_HOLD_AND_UPSERT_RESPONSE, held).scalar()
+        if response_id is None:
+            _refuse_closed(attempt_id, now)
+        db.session.execute(_REPLACE_SELECTIONS, {"response_id": response_id, "choice_ids": sorted(choice_ids)})
     else:
-        upsert = _UPSERT_RESPONSE[db.session.get_bind().dialect.name]
-        response_id = db.session.execute(
-            upsert, {"item_id": slot.attempt_question_id, "attempt_id": attempt_id, "now": now}
-        ).scalar_one()
-        db.session.execute(_CLEAR_SELECTIONS, {"response_id": response_id})
-        db.session.execute(_ADD_SELECTION, [{"response_id": response_id, "choice_id": c} for c in sorted(choice_ids)])
+        if not db.session.execute(_HOLD_OPEN_ATTEMPT, held).rowcount:
+            _refuse_closed(attempt_id, now)
+        if not choice_ids:
+            db.session.execute(_CLEAR_RESPONSE, held)
+        else:
+            response_id = db.session.execute(_UPSERT_RESPONSE, held).scalar_one()
+            db.session.execute(_CLEAR_SELECTIONS, {"response_id": response_id})
+            db.session.execute(
+                _ADD_SELECTION, [{"response_id": response_id, "choice_id": c} for c in sorted(choice_ids)]
+            )
     db.session.commit()
+
+
+def _refuse_closed(attempt_id: int, now: dt.datetime) -> NoReturn:
+    """The save found the attempt closed: say why, and submit it first if its time ran out."""
+    state = db.session.scalar(select(_attempt.c.state).where(_attempt.c.id == attempt_id))
+    db.session.rollback()
+    if state != AttemptState.IN_PROGRESS:
+        raise AttemptClosed("This attempt has already been submitted.")
+    submit(attempt_id, now=now, reason="time_up")
+    raise AttemptClosed("Time is up: the attempt was submitted with the answers saved before the limit.")
 
 
 def submit(attempt_id: int, now: dt.datetime | None = None, reason: str = "trainee") -> bool:
