@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 SECRET := instance/secret_key
 export FLASK_APP := quizapp
 
-.PHONY: run test bench lint format check-banks browser-deps clean
+.PHONY: run test bench bench-deps lint format check-banks browser-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -48,9 +48,21 @@ test: $(DEV_STAMP) browser-deps tests/axe/node_modules/axe-core/axe.min.js
 	$(BIN)/python -m pytest
 
 ## make bench: seed PostgreSQL (DATABASE_URL of the bench, default needlework_bench on 127.0.0.1),
-## serve with gunicorn, drive with locust (closed and open shapes), write bench/results.md (medians of 3 runs, ~20 min).
-bench: $(BENCH_STAMP)
+## serve with gunicorn, drive with wrk (closed loop) and locust (submit, open shape), write bench/results.md
+## (medians of 3 runs, 20-30 min on 2 cores).
+bench: $(BENCH_STAMP) bench-deps
 	$(BIN)/python -m bench.run
+
+## Debian's wrk, the closed-loop load generator of the bench, installed when missing (needs root).
+bench-deps:
+	@if ! command -v wrk >/dev/null; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's wrk for the benchmark"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else \
+	    echo "ERROR: wrk is missing; install it (Debian: apt-get install wrk)"; exit 1; \
+	  fi; \
+	fi
 
 ## Debian's Chromium for the browser tests, installed when missing (needs root, as on CI).
 browser-deps:

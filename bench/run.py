@@ -1,4 +1,8 @@
-"""`make bench`: seed PostgreSQL, serve with gunicorn on 127.0.0.1, drive it with locust, write bench/results.md.
+"""`make bench`: seed PostgreSQL, serve with gunicorn on 127.0.0.1, drive it with wrk and locust, write bench/results.md.
+
+wrk measures the closed loop of the single-request endpoints (see bench/wrk.py for why); locust
+drives what is a flow (submit, then start the next attempt) and the open shape, where simulated
+people think between requests.
 
 Every run is bounded: a fixed duration per measurement and a fixed list of measurements.
 
@@ -25,6 +29,7 @@ from pathlib import Path
 import psutil
 
 from . import seed as seeding
+from . import wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -216,7 +221,10 @@ def main() -> None:
                 for _ in range(args.repeat):
                     first = (run_index * 60) % 1800 + 1
                     run_index += 1
-                    runs.append(locust(server.url, scenario, users, args.duration, "closed", first).get(name))
+                    if scenario in wrk.SCENARIOS:
+                        runs.append(wrk.run(server.url, scenario, users, args.duration, first))
+                    else:
+                        runs.append(locust(server.url, scenario, users, args.duration, "closed", first).get(name))
                 closed.append([label, str(users), *median_cells(runs)])
                 print(" | ".join(closed[-1]), flush=True)
         finally:
@@ -268,9 +276,13 @@ def write_results(args, workers: int, closed, open_rows, peaks) -> None:
         f"--repeat {args.repeat}`) "
         f"on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, commit `{commit.strip()}`.",
         f"Machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}; "
-        f"gunicorn with {workers} sync workers (2 × cores) on 127.0.0.1; locust (one process) on the same machine; "
+        f"gunicorn with {workers} sync workers (2 × cores) on 127.0.0.1; the load generators on the same machine; "
         "PostgreSQL seeded with 10 clinics, 2,000 trainees, 200,000 responses.",
-        "Latencies in milliseconds as locust reports them (bucketed to two significant figures); "
+        "Closed loop: wrk (one thread and connection per simulated person, sessions logged in beforehand) "
+        "for every endpoint but submit, which is a flow (submit, then start the next attempt) that locust drives; "
+        "the open shape is locust's. wrk spends far less CPU per request than locust, which on 2 shared cores "
+        "capped what it could measure (the minimal Flask route: 850 requests/s under locust, about 2,900 under wrk). "
+        "Latencies in milliseconds (locust's bucketed to two significant figures); "
         "throughput in requests per second over the measurement window, which opens once every "
         "simulated person has logged in (argon2 logins are deliberately slow and are not the load under test) "
         "and a warm-up has passed (2 s closed loop, 10 s open shape). "
