@@ -15,7 +15,7 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from ..extensions import db
 from ..models import Attempt, AttemptState, AuditEvent, Bank, Certificate, Role, SupervisedSession, User, utcnow
@@ -166,28 +166,30 @@ _cache = _StatusCache()
 
 
 def fingerprint(clinic_id: int, today: dt.date) -> tuple:
-    """Everything a status depends on, condensed: any write that can change one changes this."""
+    """Everything a status depends on, condensed: any write that can change one changes this.
+
+    One query, and one pass over each table: the aggregates of a table share a subquery (a
+    scalar subquery per aggregate scanned the attempts twice and the sessions three times)."""
     trainee_ids = select(User.id).where(User.clinic_id == clinic_id, User.role == Role.TRAINEE)
-    submitted = (Attempt.user_id.in_(trainee_ids), Attempt.state == AttemptState.SUBMITTED)
-    logs = (SupervisedSession.trainee_id.in_(trainee_ids),)
-    certificates = (Certificate.user_id.in_(trainee_ids),)
-    aggregates = [
-        (func.count(User.id), (User.clinic_id == clinic_id, User.role == Role.TRAINEE)),
-        (func.max(User.id), (User.clinic_id == clinic_id, User.role == Role.TRAINEE)),
-        (func.count(Attempt.id), submitted),
-        (func.max(Attempt.submitted_at), submitted),
-        (func.count(SupervisedSession.id), logs),
-        (func.max(SupervisedSession.id), logs),
-        (func.max(SupervisedSession.reviewed_at), logs),
-        (func.count(Certificate.id), certificates),
-        (func.count(Certificate.revoked_at), certificates),
-        (func.max(Bank.imported_at), ()),
-        (func.count(Bank.id), ()),
-        (func.max(AuditEvent.id), (AuditEvent.clinic_id == clinic_id,)),
+    per_table = [
+        select(func.count(User.id), func.max(User.id)).where(User.clinic_id == clinic_id, User.role == Role.TRAINEE),
+        select(func.count(Attempt.id), func.max(Attempt.submitted_at)).where(
+            Attempt.user_id.in_(trainee_ids), Attempt.state == AttemptState.SUBMITTED
+        ),
+        select(
+            func.count(SupervisedSession.id), func.max(SupervisedSession.id), func.max(SupervisedSession.reviewed_at)
+        ).where(SupervisedSession.trainee_id.in_(trainee_ids)),
+        select(func.count(Certificate.id), func.count(Certificate.revoked_at)).where(
+            Certificate.user_id.in_(trainee_ids)
+        ),
+        select(func.max(Bank.imported_at), func.count(Bank.id)),
+        select(func.max(AuditEvent.id)).where(AuditEvent.clinic_id == clinic_id),
     ]
-    values = db.session.execute(
-        select(*[select(agg).where(*where).scalar_subquery() for agg, where in aggregates])
-    ).one()
+    tables = [query.subquery() for query in per_table]
+    joined = tables[0]
+    for table in tables[1:]:
+        joined = joined.join(table, true())  # each is one row: a cross join of single rows
+    values = db.session.execute(select(*[c for t in tables for c in t.c]).select_from(joined)).one()
     return (today, *values)
 
 
