@@ -100,22 +100,25 @@ def all_rows(clinic_id: int, today: dt.date | None = None) -> tuple[list[Column]
 
     slug_of = {b.bank_id: b.slug for b in rules.banks}
     best: dict[int, dict[str, tuple[float, dt.datetime]]] = {}
-    for user_id, bank_id, top, last in db.session.execute(
-        select(Attempt.user_id, Attempt.bank_id, func.max(Attempt.score), func.max(Attempt.submitted_at))
+    attempt_activity: dict[int, dt.datetime] = {}
+    submitted = Attempt.state == AttemptState.SUBMITTED
+    # One pass over the clinic's attempts: best submitted score per bank, and the latest start.
+    for user_id, bank_id, top, last, started in db.session.execute(
+        select(
+            Attempt.user_id,
+            Attempt.bank_id,
+            func.max(Attempt.score).filter(submitted),
+            func.max(Attempt.submitted_at).filter(submitted),
+            func.max(Attempt.started_at),
+        )
         .join(User, User.id == Attempt.user_id)
-        .where(User.clinic_id == clinic_id, Attempt.state == AttemptState.SUBMITTED)
+        .where(User.clinic_id == clinic_id)
         .group_by(Attempt.user_id, Attempt.bank_id)
     ):
-        if bank_id in slug_of:
+        if last is not None and bank_id in slug_of:
             best.setdefault(user_id, {})[slug_of[bank_id]] = (top, last)
-    attempt_activity = dict(
-        db.session.execute(
-            select(Attempt.user_id, func.max(Attempt.started_at))
-            .join(User, User.id == Attempt.user_id)
-            .where(User.clinic_id == clinic_id)
-            .group_by(Attempt.user_id)
-        ).all()
-    )
+        if user_id not in attempt_activity or started > attempt_activity[user_id]:
+            attempt_activity[user_id] = started
     session_activity = dict(
         db.session.execute(
             select(SupervisedSession.trainee_id, func.max(SupervisedSession.created_at))
