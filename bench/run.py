@@ -170,6 +170,21 @@ def locust(
             return {row["Name"]: row for row in csv.DictReader(f)}
 
 
+def cpu_check() -> float:
+    """Milliseconds a fixed pure-Python loop takes (median of 5). These machines share their CPU
+    and run at different speeds from one hour to the next; the check, taken at the start and the
+    end of a run, says which speed a table was measured at."""
+
+    def once() -> float:
+        started = time.process_time()
+        total = 0
+        for i in range(2_000_000):
+            total += i
+        return (time.process_time() - started) * 1000
+
+    return statistics.median(once() for _ in range(5))
+
+
 def median_cells(rows: list[dict | None]) -> list[str]:
     """Medians over repeated runs (throughput with its range, then each percentile); requests and
     errors summed. The machines are noisy: one run alone can be off by a fifth either way."""
@@ -208,6 +223,7 @@ def main() -> None:
 
     if not args.skip_seed:
         print("seeding:", seeding.seed(args.database_url, clinics=10, trainees=2000, responses=200_000), flush=True)
+    speed = [cpu_check()]
 
     closed: list[list[str]] = []
     peaks: dict[str, float] = {}
@@ -262,11 +278,12 @@ def main() -> None:
         ],
     ]
     peaks["open shape (trainees + supervisors)"] = (server.peak_worker_mb, server.final_worker_mb)
-    write_results(args, workers, closed, open_rows, peaks)
+    speed.append(cpu_check())
+    write_results(args, workers, closed, open_rows, peaks, speed)
     print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 
-def write_results(args, workers: int, closed, open_rows, peaks) -> None:
+def write_results(args, workers: int, closed, open_rows, peaks, speed: list[float]) -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
     head = "| {} |\n| {} |\n".format
     lines = [
@@ -288,6 +305,10 @@ def write_results(args, workers: int, closed, open_rows, peaks) -> None:
         "and a warm-up has passed (2 s closed loop, 10 s open shape). "
         f"Each figure is the median of {args.repeat} runs; req/s shows the range in brackets; "
         "requests and errors are totals over the runs.",
+        "",
+        f"CPU check (a fixed pure-Python loop, `bench.run.cpu_check`): {speed[0]:.0f} ms at the start of the run, "
+        f"{speed[-1]:.0f} ms at the end. On one machine of this kind it read from 84 to 146 ms within a few "
+        "minutes: compare tables taken at similar readings, and pages with the hello of the same table.",
         "",
         f"## Closed loop: N users, no think time, {args.duration} s each",
         "",
