@@ -55,35 +55,19 @@ bench: $(BENCH_STAMP) bench-deps
 
 ## Debian's wrk, the closed-loop load generator of the bench, installed when missing (needs root).
 bench-deps:
-	@if ! command -v wrk >/dev/null; then \
-	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian's wrk for the benchmark"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
-	  else \
-	    echo "ERROR: wrk is missing; install it (Debian: apt-get install wrk)"; exit 1; \
-	  fi; \
-	fi
+	@command -v wrk >/dev/null || .ci/apt-install wrk "the benchmark" || \
+	  { echo "ERROR: wrk is missing; install it (Debian: apt-get install wrk)"; exit 1; }
 
 ## Debian's Chromium for the browser tests, installed when missing (needs root, as on CI).
 browser-deps:
-	@if [ ! -x /usr/bin/chromium ]; then \
-	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian's chromium for the browser tests"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else \
-	    echo "WARNING: /usr/bin/chromium is missing and cannot be installed here; browser tests will be skipped"; \
-	  fi; \
-	fi
+	@[ -x /usr/bin/chromium ] || .ci/apt-install chromium "the browser tests" || { [ $$? = 2 ] && \
+	  echo "WARNING: /usr/bin/chromium is missing and cannot be installed here; browser tests will be skipped"; }
 
 ## axe-core for the accessibility tests, from the npm registry (a test tool, never served).
 tests/axe/node_modules/axe-core/axe.min.js: tests/axe/package.json tests/axe/package-lock.json
 	@if ! command -v npm >/dev/null; then \
-	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian's npm for the accessibility tests"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; \
-	  else \
-	    echo "WARNING: npm is missing; the accessibility test will be skipped"; exit 0; \
-	  fi; \
+	  .ci/apt-install npm "the accessibility tests" || { [ $$? = 2 ] && \
+	    echo "WARNING: npm is missing; the accessibility test will be skipped" && exit 0; exit 1; }; \
 	fi; \
 	cd tests/axe && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/axe-core/axe.min.js
 

@@ -47,6 +47,17 @@ def second_tab(app, first: Browser) -> Browser:
     return tab
 
 
+def tabs_on_new_attempt(app, email: str, count: int = 2) -> tuple[list[Browser], int, str]:
+    """``count`` tabs of one logged-in browser on an attempt it has just started, and their CSRF token."""
+    first = Browser(app.test_client())
+    first.login(email)
+    start(first)
+    attempt_id = attempt_of(app, email)
+    tabs = [first] + [second_tab(app, first) for _ in range(count - 1)]
+    token = csrf_token(first.get(f"/trainee/attempts/{attempt_id}/finish").get_data(as_text=True))
+    return tabs, attempt_id, token
+
+
 def save(tab: Browser, attempt_id: int, number: int, positions: list[int], token: str):
     r = tab.client.post(
         f"/trainee/attempts/{attempt_id}/questions/{number}",
@@ -61,12 +72,7 @@ def test_two_tabs_answering_and_submitting_at_once(app, tmp_path):
     with app.app_context():
         factories.tiny_bank(tmp_path)
         factories.user("tabs@x.test")
-    tab_a = Browser(app.test_client())
-    tab_a.login("tabs@x.test")
-    start(tab_a)
-    attempt_id = attempt_of(app, "tabs@x.test")
-    tab_b = second_tab(app, tab_a)
-    token = csrf_token(tab_a.get(f"/trainee/attempts/{attempt_id}/finish").get_data(as_text=True))
+    (tab_a, tab_b), attempt_id, token = tabs_on_new_attempt(app, "tabs@x.test")
     key = key_positions(app, attempt_id)
     statuses = []
 
@@ -111,12 +117,7 @@ def test_tabs_changing_the_same_answer_at_once_leave_exactly_one_choice(app, tmp
     with app.app_context():
         factories.tiny_bank(tmp_path)
         factories.user("clicker@x.test")
-    first = Browser(app.test_client())
-    first.login("clicker@x.test")
-    start(first)
-    attempt_id = attempt_of(app, "clicker@x.test")
-    tabs = [first] + [second_tab(app, first) for _ in range(2)]
-    token = csrf_token(first.get(f"/trainee/attempts/{attempt_id}/finish").get_data(as_text=True))
+    tabs, attempt_id, token = tabs_on_new_attempt(app, "clicker@x.test", count=3)
     with app.app_context():
         items = db.session.scalars(select(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt_id)).all()
         item = next(i for i in items if i.revision.type == "single" and len(i.choice_order) >= len(tabs))
@@ -141,12 +142,7 @@ def test_tabs_changing_the_same_answer_at_once_leave_exactly_one_choice(app, tmp
 
 
 def race_last_answer_against_submit(app, email: str) -> None:
-    tab_a = Browser(app.test_client())
-    tab_a.login(email)
-    start(tab_a)
-    attempt_id = attempt_of(app, email)
-    tab_b = second_tab(app, tab_a)
-    token = csrf_token(tab_a.get(f"/trainee/attempts/{attempt_id}/finish").get_data(as_text=True))
+    (tab_a, tab_b), attempt_id, token = tabs_on_new_attempt(app, email)
     key = key_positions(app, attempt_id)
     for n in range(1, 5):
         assert save(tab_a, attempt_id, n, key[n - 1], token).status_code == 200
