@@ -1,15 +1,11 @@
 """Simulated people for `make bench` (driven by bench/run.py, one scenario at a time).
 
 ``BENCH_SCENARIO`` picks what each simulated user does in a loop:
-  hello          GET /hello on the minimal Flask app (the ceiling)
-  home           a trainee's home page
-  question       a question page of an open attempt
-  save           saving an answer (the JavaScript path: JSON, CSRF header)
   submit         submitting an attempt (then starting the next one, reported separately)
-  dashboard      a supervisor's clinic dashboard
   trainee-open   open shape: a trainee reads a question, answers it, moves on, 3-10 s apart
   supervisor-open open shape: a supervisor refreshes the dashboard every 2-5 s
 ``BENCH_WAIT`` = "closed" (no think time) or "open" (the think times above).
+The closed loop of the single-request endpoints is wrk's (bench/wrk.py).
 """
 
 from __future__ import annotations
@@ -23,7 +19,7 @@ import gevent
 from gevent.event import Event
 from locust import FastHttpUser, between, constant, task
 
-SCENARIO = os.environ.get("BENCH_SCENARIO", "home")
+SCENARIO = os.environ.get("BENCH_SCENARIO", "submit")
 PASSWORD = os.environ.get("BENCH_PASSWORD", "bench-password-1")
 TRAINEES = int(os.environ.get("BENCH_TRAINEES", "2000"))
 SUPERVISORS = int(os.environ.get("BENCH_SUPERVISORS", "10"))
@@ -69,14 +65,13 @@ class Person(FastHttpUser):
 
     def on_start(self):
         self.number = 0
-        if SCENARIO in ("dashboard", "supervisor-open"):
+        if SCENARIO == "supervisor-open":
             n = (next(_next_supervisor) - 1) % SUPERVISORS + 1
             self._login(f"supervisor{n}@bench.test")
-        elif SCENARIO != "hello":
+        else:
             n = (next(_next_trainee) - 1) % TRAINEES + 1
             self._login(f"trainee{n}@bench.test")
-            if SCENARIO != "home":
-                self._start_attempt()
+            self._start_attempt()
         _ready(self.environment)
         if os.environ.get("BENCH_WAIT", "closed") == "open":
             # Released together, 300 people would all click at once; real trainees arrive spread out.
@@ -116,23 +111,10 @@ class Person(FastHttpUser):
 
     @task
     def act(self):
-        if SCENARIO == "hello":
-            self.client.get("/hello", name="hello")
-        elif SCENARIO == "home":
-            self.client.get("/trainee/", name="trainee home")
-        elif SCENARIO == "question":
-            self.client.get(self._question_url(), name="question page")
-        elif SCENARIO == "save":
-            self.client.post(
-                self._question_url(),
-                data={"answer": "0"},
-                headers={"Accept": "application/json", "X-CSRFToken": self.csrf},
-                name="answer save",
-            )
-        elif SCENARIO == "submit":
+        if SCENARIO == "submit":
             self.client.post(f"/trainee/attempts/{self.attempt}/finish", data={"csrf_token": self.csrf}, name="submit")
             self._start_attempt(name="(start next attempt)")
-        elif SCENARIO in ("dashboard", "supervisor-open"):
+        elif SCENARIO == "supervisor-open":
             self.client.get("/supervisor/", name="supervisor dashboard")
         elif SCENARIO == "trainee-open":
             url = self._question_url()
