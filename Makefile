@@ -1,7 +1,15 @@
 # Needlework: the two commands are `make run` and `make test`. Both work on a fresh machine
 # with only Python 3.11: they create .venv and install everything they need.
 
-PYTHON ?= python3
+# The interpreter for .venv: the distribution's Python 3.11 where there is one with venv support,
+# else python3. Debian's interpreter is linked statically; a default pyenv build links libpython
+# as a shared library, whose position-independent code is slower: the question page cost a
+# fifth more CPU under pyenv's 3.11.7 than under Debian's 3.11.2 (README, Benchmarks). Override
+# with PYTHON=...; an existing .venv keeps its interpreter until `make clean`.
+SYSTEM_PYTHON := /usr/bin/python3.11
+ifndef PYTHON
+PYTHON := $(shell $(SYSTEM_PYTHON) -c 'import ensurepip' 2>/dev/null && echo $(SYSTEM_PYTHON) || echo python3)
+endif
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed

@@ -292,7 +292,7 @@ def write_results(args, workers: int, closed, open_rows, peaks, speed: list[floa
         f"Written by `make bench` (`python -m bench.run --duration {args.duration} --open-duration {args.open_duration} "
         f"--repeat {args.repeat}`) "
         f"on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, commit `{commit.strip()}`.",
-        f"Machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}; "
+        f"Machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()} ({sys._base_executable}); "
         f"gunicorn with {workers} sync workers (2 × cores) on 127.0.0.1; the load generators on the same machine; "
         "PostgreSQL seeded with 10 clinics, 2,000 trainees, 200,000 responses.",
         "Closed loop: wrk (one thread and connection per simulated person, sessions logged in beforehand) "
