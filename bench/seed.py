@@ -328,7 +328,7 @@ def seed(url: str, clinics: int, trainees: int, responses: int, seed_value: int 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/needlework_bench")
-    parser.add_argument("--clinics", type=int, default=1)
+    parser.add_argument("--clinics", type=int, default=10)
     parser.add_argument("--trainees", type=int, default=2000)
     parser.add_argument("--responses", type=int, default=200_000)
     args = parser.parse_args()

@@ -2,6 +2,7 @@
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import inspect as sa_inspect
 
 from quizapp.extensions import db
 
@@ -23,3 +24,17 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
         with db.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_supervised_sessions_are_indexed_for_the_dashboard(app):
+    """One index by trainee and time; on PostgreSQL it also carries what the dashboard's status
+    fingerprint reads, so both of its session queries are index-only scans."""
+    with app.app_context(), db.engine.connect() as conn:
+        indexes = {ix["name"]: ix for ix in sa_inspect(conn).get_indexes("supervised_session")}
+        assert indexes["ix_supervised_session_trainee_activity"]["column_names"] == ["trainee_id", "created_at"]
+        assert "ix_supervised_session_trainee_id" not in indexes  # the composite one leads with trainee_id
+        if db.engine.dialect.name == "postgresql":
+            definition = conn.exec_driver_sql(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_supervised_session_trainee_activity'"
+            ).scalar()
+            assert definition.endswith("INCLUDE (id, reviewed_at)")

@@ -127,10 +127,18 @@ class SupervisedSession(db.Model):
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'signed_off', 'returned')", name="status_known"),
         CheckConstraint("status = 'pending' OR reviewed_by_id IS NOT NULL", name="reviewed_has_reviewer"),
+        # The dashboard reads each trainee's latest session and the clinic's session counts from
+        # this index alone (PostgreSQL: an index-only scan, not a scan of every clinic's sessions).
+        Index(
+            "ix_supervised_session_trainee_activity",
+            "trainee_id",
+            "created_at",
+            postgresql_include=["id", "reviewed_at"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    trainee_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    trainee_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     session_date: Mapped[dt.date]
     region: Mapped[str] = mapped_column(String(32))
     muscles: Mapped[str] = mapped_column(String(300))
