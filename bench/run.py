@@ -307,8 +307,8 @@ def write_results(args, workers: int, closed, open_rows, peaks, speed: list[floa
         "requests and errors are totals over the runs.",
         "",
         f"CPU check (a fixed pure-Python loop, `bench.run.cpu_check`): {speed[0]:.0f} ms at the start of the run, "
-        f"{speed[-1]:.0f} ms at the end. On one machine of this kind it read from 70 to 146 ms within an hour "
-        "minutes: compare tables taken at similar readings, and pages with the hello of the same table.",
+        f"{speed[-1]:.0f} ms at the end. On one machine of this kind it read from 64 to 146 ms within an hour, "
+        "and the interpreter counts too (the README's Benchmarks): compare tables taken at similar readings, and pages with the hello of the same table.",
         "",
         f"## Closed loop: N users, no think time, {args.duration} s each",
         "",
