@@ -267,3 +267,31 @@ def test_other_roles_cannot_use_trainee_pages(app, client):
     b = Browser(client)
     b.login("sup@x.test")
     assert b.get("/trainee/").status_code == 404
+
+
+def test_submit_reads_the_items_once_and_writes_every_card_in_one_statement(app, client, trainee):
+    """Grading loads the attempt's items once: nothing reloads them after the commit. The memory
+    cards of all items are updated by one statement, though each card's review changes other
+    columns (cards reviewed before, some missed and some right)."""
+    from quizapp.models import User, utcnow
+    from quizapp.services import memory
+
+    b = Browser(client)
+    b.login(trainee)
+    start(b)
+    attempt_id = attempt_of(app, trainee)
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.email == trainee))
+        question_ids = db.session.scalars(
+            select(QuestionRevision.question_id)
+            .join(AttemptQuestion, AttemptQuestion.revision_id == QuestionRevision.id)
+            .where(AttemptQuestion.attempt_id == attempt_id)
+        ).all()
+        memory.record_reviews(user_id, [(q, float(i % 2)) for i, q in enumerate(question_ids)], utcnow())
+        db.session.commit()
+    token = csrf_token(b.get(f"/trainee/attempts/{attempt_id}/finish").get_data(as_text=True))
+    with recorded_statements(app) as seen:
+        assert client.post(f"/trainee/attempts/{attempt_id}/finish", data={"csrf_token": token}).status_code == 302
+    assert len([s for s in seen if "FROM attempt_question" in s]) == 1
+    card_writes = [s for s in _writes(seen) if "memory_card" in s]
+    assert len(card_writes) == 1 and card_writes[0].lstrip().upper().startswith("UPDATE")

@@ -446,8 +446,11 @@ def submit(attempt_id: int, now: dt.datetime | None = None, reason: str = "train
         [(aq.revision.question_id, aq.response.score or 0.0) for aq in attempt.questions],
         submitted_at,
     )
+    # Taken before the commit expires the attempt: reading it afterwards would reload the attempt
+    # with every question, revision and choice (its loader options), seven statements for one id.
+    user = attempt.user
     db.session.commit()
-    certification.refresh(attempt.user)
+    certification.refresh(user)
     return True
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from fsrs import Card, Rating, Scheduler, State
 from sqlalchemy import case, func, select
+from sqlalchemy.orm.attributes import flag_modified
 
 from ..extensions import db
 from ..models import Bank, MemoryCard, Question, QuestionRevision, Subtopic
@@ -54,6 +55,9 @@ def _to_fsrs(row: MemoryCard) -> Card:
     )
 
 
+_SCHEDULE_COLUMNS = ("state", "step", "stability", "difficulty", "due", "last_review", "reviews", "lapses")
+
+
 def record_reviews(user_id: int, scores: Iterable[tuple[int, float]], when: dt.datetime) -> None:
     """Apply one review per (question id, score) to the user's cards, in the caller's transaction.
 
@@ -88,6 +92,10 @@ def record_reviews(user_id: int, scores: Iterable[tuple[int, float]], when: dt.d
         row.reviews = (row.reviews or 0) + 1
         if rating == Rating.Again:
             row.lapses = (row.lapses or 0) + 1
+        # The flush batches UPDATEs that set the same columns: a submit's twenty cards become one
+        # executemany, not one statement per card (an unchanged value would drop out of its UPDATE).
+        for column in _SCHEDULE_COLUMNS:
+            flag_modified(row, column)
 
 
 def due_count(user_id: int, now: dt.datetime) -> int:

@@ -97,9 +97,9 @@ def _leave_closed_attempt(attempt_id: int, now):
     """The attempt was submitted, or its time is up: submit it if need be, then show the review."""
     attempt = _own_attempt(attempt_id)
     if attempt.is_open and now >= attempt.expires_at:
-        attempts.submit(attempt.id, now=now, reason="time_up")
-        return _closed_redirect(attempt.id, "Time is up: your attempt was submitted with the answers you had saved.")
-    return _closed_redirect(attempt.id)
+        attempts.submit(attempt.id, now=now, reason="time_up")  # after it, attempt_id: see finish()
+        return _closed_redirect(attempt_id, "Time is up: your attempt was submitted with the answers you had saved.")
+    return _closed_redirect(attempt_id)
 
 
 def _save_answer(attempt_id: int, number: int, now):
@@ -140,7 +140,9 @@ def finish(attempt_id: int):
         reason = "time_up" if now >= attempt.expires_at else "trainee"
         if attempts.submit(attempt.id, now=now, reason=reason):
             flash("Attempt submitted.", "info")
-        return redirect(url_for("trainee.review", attempt_id=attempt.id))
+        # attempt_id, not attempt.id: the commit expired the attempt, and reading it would reload
+        # it with everything the grader loaded.
+        return redirect(url_for("trainee.review", attempt_id=attempt_id))
     try:
         page = attempt_pages.question_page(current_user.id, attempt.id, 0, utcnow())
     except attempts.AttemptNotOpen:
