@@ -23,7 +23,7 @@ from quizapp import create_app
 from quizapp.extensions import db
 from quizapp.models import User
 from quizapp.runtime import tune_gc
-from quizapp.services import dashboard
+from quizapp.services.analytics import dashboard
 
 RESULTS = Path(__file__).with_name("results-dashboard.md")
 

@@ -38,8 +38,9 @@ from quizapp.models import (
     SupervisedSession,
     User,
 )
-from quizapp.services import bank_import, certification
-from quizapp.services.passwords import hash_password
+from quizapp.services.banks import bank_import
+from quizapp.services.certification import evaluation
+from quizapp.services.people.passwords import hash_password
 
 PASSWORD = "bench-password-1"
 TOPICS = ("mechanisms", "indications", "acupuncture-comparison", "safety")
@@ -144,7 +145,7 @@ def seed(url: str, clinics: int, trainees: int, responses: int, seed_value: int 
             )
         db.session.commit()
         for clinic_id in clinic_ids:
-            certification.programme_for(clinic_id)
+            evaluation.programme_for(clinic_id)
 
         users = [
             {

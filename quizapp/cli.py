@@ -11,8 +11,10 @@ from flask.cli import AppGroup, with_appcontext
 
 from .extensions import db
 from .models import Role
-from .services import accounts, bank_files, bank_import, interop, reminders
-from .services.interop import convert
+from .services.banks import bank_files, bank_import, interop
+from .services.banks.interop import convert
+from .services.certification import reminders
+from .services.people import accounts
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 certification_cli = AppGroup("certification", help="Certification housekeeping.")

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from quizapp.extensions import db
 from quizapp.models import Bank, Clinic, User
-from quizapp.services import bank_import
-from quizapp.services.passwords import hash_password
+from quizapp.services.banks import bank_import
+from quizapp.services.people.passwords import hash_password
 
 DATA = Path(__file__).parent / "data"
 PASSWORD = "correct-horse-battery"
@@ -66,7 +66,7 @@ def tiny_bank(tmp_path: Path, text: str | None = None) -> Bank:
 
 def quiz_only_programme(clinic_id: int, actor: User, **changes) -> None:
     """The clinic's programme reduced to "pass every bank": no supervised sessions, 24-month validity."""
-    from quizapp.services import certification, programmes
+    from quizapp.services.certification import evaluation, programmes
 
     rules = {
         "require_all_banks": True,
@@ -77,4 +77,4 @@ def quiz_only_programme(clinic_id: int, actor: User, **changes) -> None:
         "critical_subtopic_ids": set(),
         "critical_min": None,
     }
-    programmes.update_programme(certification.programme_for(clinic_id), actor, **{**rules, **changes})
+    programmes.update_programme(evaluation.programme_for(clinic_id), actor, **{**rules, **changes})

@@ -5,7 +5,7 @@ from sqlalchemy import delete, select, update
 
 from quizapp.extensions import db
 from quizapp.models import Choice, QuestionRevision
-from quizapp.services import attempt_pages
+from quizapp.services.quiz import attempt_pages
 
 from . import factories
 

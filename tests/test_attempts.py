@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from quizapp.extensions import db
 from quizapp.models import Attempt, AttemptQuestion, Response, utcnow
-from quizapp.services import attempts
+from quizapp.services.quiz import attempts
 
 from . import factories
 

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from quizapp.extensions import db
 from quizapp.models import AuditEvent, User
-from quizapp.services.passwords import hash_password, verify_password
+from quizapp.services.people.passwords import hash_password, verify_password
 
 from . import factories
 from .conftest import PASSWORD, Browser

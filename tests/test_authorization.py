@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from quizapp.models import utcnow
-from quizapp.services import certification, practice_log
+from quizapp.services.certification import evaluation, supervised_sessions
 
 from . import factories
 from .conftest import Browser, csrf_token
@@ -98,12 +98,12 @@ def world(app, tmp_path):
         admin = factories.user("admin@x.test", role="admin", clinic_name=None)
         factories.quiz_only_programme(trainee.clinic_id, admin)
         closed = pass_bank(trainee, bank, utcnow() - dt.timedelta(hours=1))
-        cert = certification.refresh(trainee).certificate
-        from quizapp.services import attempts
+        cert = evaluation.refresh(trainee).certificate
+        from quizapp.services.quiz import attempts
 
         opened = attempts.start_or_resume(trainee, bank, seed=5)
-        log = practice_log.log_session(trainee, utcnow().date(), "lumbopelvic", "Multifidus", "")
-        from quizapp.services import practice
+        log = supervised_sessions.log_session(trainee, utcnow().date(), "lumbopelvic", "Multifidus", "")
+        from quizapp.services.learning import practice
 
         item = practice.start_item(trainee, utcnow(), bank)
         return {

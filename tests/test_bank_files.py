@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from quizapp.services.bank_files import read_bank_file, read_bank_files
+from quizapp.services.banks.bank_files import read_bank_file, read_bank_files
 
 DATA = Path(__file__).parent / "data"
 GOOD = (DATA / "tiny_bank.yaml").read_text()

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from quizapp.extensions import db
 from quizapp.models import Attempt, AuditEvent, Bank, Question, QuestionRevision
-from quizapp.services import attempts, bank_import
+from quizapp.services.banks import bank_import
+from quizapp.services.quiz import attempts
 
 from . import factories
 from .conftest import Browser

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from quizapp.models import utcnow
-from quizapp.services import certification, practice_log
+from quizapp.services.certification import evaluation, supervised_sessions
 
 from . import factories
 from .browser_support import (
@@ -38,9 +38,11 @@ def world(app, tmp_path):
         factories.user("elsewhere@x.test", clinic_name="South Clinic", name="Eve Elsewhere")
         factories.quiz_only_programme(certified.clinic_id, admin)
         pass_bank(certified, bank, utcnow() - dt.timedelta(hours=2))
-        certification.refresh(certified)
+        evaluation.refresh(certified)
         pass_bank(working, bank, utcnow() - dt.timedelta(hours=1), right=False)
-        log = practice_log.log_session(working, utcnow().date(), "lumbopelvic", "Gluteus medius", "Tolerated well")
+        log = supervised_sessions.log_session(
+            working, utcnow().date(), "lumbopelvic", "Gluteus medius", "Tolerated well"
+        )
         return {"trainee": working.id, "session": log.id, "clinic": working.clinic_id}
 
 

@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 
 from quizapp.extensions import db
 from quizapp.models import Attempt, AuditEvent, Certificate, ReminderSent, SupervisedSession, User, utcnow
-from quizapp.services import attempts, certification, practice_log, programmes, reminders
-from quizapp.services.certification import Status
+from quizapp.services.certification import evaluation, programmes, reminders, supervised_sessions
+from quizapp.services.certification.evaluation import Status
 from quizapp.services.dates import add_months
+from quizapp.services.quiz import attempts
 
 from . import factories
 from .conftest import Browser
@@ -33,8 +34,8 @@ def pass_bank(user, bank, when, right=True, skip_critical=False):
 
 def sign_sessions(trainee, supervisor, n, region="cervicothoracic"):
     for _ in range(n):
-        s = practice_log.log_session(trainee, utcnow().date(), region, "Upper trapezius", "No adverse events")
-        practice_log.review(s, supervisor, True, "")
+        s = supervised_sessions.log_session(trainee, utcnow().date(), region, "Upper trapezius", "No adverse events")
+        supervised_sessions.review(s, supervisor, True, "")
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def clinic_setup(ctx, tmp_path):
     trainee = factories.user("t@x.test")
     supervisor = factories.user("s@x.test", role="supervisor")
     admin = factories.user("a@x.test", role="admin", clinic_name=None)
-    programme = certification.programme_for(trainee.clinic_id)
+    programme = evaluation.programme_for(trainee.clinic_id)
     programmes.update_programme(
         programme,
         admin,
@@ -61,7 +62,7 @@ def clinic_setup(ctx, tmp_path):
 def test_default_programme_is_created_with_the_clinic_rules(ctx):
     """A clinic's first programme: all banks, 24 months, 20 sessions."""
     clinic = factories.clinic("New Clinic")
-    p = certification.programme_for(clinic.id)
+    p = evaluation.programme_for(clinic.id)
     assert (p.require_all_banks, p.validity_months, p.sessions_required) == (True, 24, 20)
 
 
@@ -69,32 +70,32 @@ def test_status_transitions(clinic_setup):
     """not started -> in progress -> certified -> expiring -> expired -> certified again -> revoked."""
     bank, trainee, supervisor, admin = clinic_setup
     today = utcnow().date()
-    assert certification.status_of(trainee).status == Status.NOT_STARTED
+    assert evaluation.status_of(trainee).status == Status.NOT_STARTED
 
     pass_bank(trainee, bank, utcnow() - dt.timedelta(days=1), right=False)
-    result = certification.status_of(trainee)
+    result = evaluation.status_of(trainee)
     assert result.status == Status.IN_PROGRESS
     assert [r.key for r in result.missing] == ["tiny", "sessions", "cervicothoracic"]
 
     passed_at = utcnow() - dt.timedelta(hours=2)
     pass_bank(trainee, bank, passed_at)
     sign_sessions(trainee, supervisor, 2)
-    result = certification.refresh(trainee)
+    result = evaluation.refresh(trainee)
     assert result.status == Status.CERTIFIED and not result.missing
     assert result.expires_on == add_months(passed_at.date(), 24)
 
     days_left = (result.expires_on - today).days
     expiring_day = today + dt.timedelta(days=days_left - 60)
-    assert certification.status_of(trainee, today=expiring_day).status == Status.EXPIRING
-    assert certification.status_of(trainee, today=expiring_day - dt.timedelta(days=1)).status == Status.CERTIFIED
-    assert certification.status_of(trainee, today=result.expires_on).status == Status.EXPIRED
+    assert evaluation.status_of(trainee, today=expiring_day).status == Status.EXPIRING
+    assert evaluation.status_of(trainee, today=expiring_day - dt.timedelta(days=1)).status == Status.CERTIFIED
+    assert evaluation.status_of(trainee, today=result.expires_on).status == Status.EXPIRED
 
     cert = result.certificate
-    certification.revoke(cert, supervisor, "Unsafe technique observed")
-    revoked = certification.status_of(trainee)
+    evaluation.revoke(cert, supervisor, "Unsafe technique observed")
+    revoked = evaluation.status_of(trainee)
     assert revoked.status == Status.REVOKED and revoked.revoked.id == cert.id
     pass_bank(trainee, bank, utcnow() + dt.timedelta(seconds=1))  # strictly after the revocation
-    again = certification.refresh(trainee)
+    again = evaluation.refresh(trainee)
     assert again.status == Status.CERTIFIED and again.certificate.id != cert.id
 
 
@@ -104,11 +105,11 @@ def test_recertification_after_expiry_issues_a_new_certificate(clinic_setup):
     first_pass = utcnow() - dt.timedelta(days=700)
     pass_bank(trainee, bank, first_pass)
     sign_sessions(trainee, supervisor, 2)
-    first = certification.refresh(trainee).certificate
-    assert certification.status_of(trainee).status == Status.EXPIRING
+    first = evaluation.refresh(trainee).certificate
+    assert evaluation.status_of(trainee).status == Status.EXPIRING
     pass_bank(trainee, bank, utcnow() - dt.timedelta(days=1))
     later = first.expires_on + dt.timedelta(days=1)
-    result = certification.refresh(trainee, today=later)
+    result = evaluation.refresh(trainee, today=later)
     assert result.status == Status.CERTIFIED and result.certificate.id != first.id
     assert result.certificate.expires_on > first.expires_on
 
@@ -120,14 +121,14 @@ def test_validity_window_edges(clinic_setup):
     today = utcnow().date()
     inside = dt.datetime.combine(add_months(today, -24) + dt.timedelta(days=1), dt.time(9))
     pass_bank(trainee, bank, inside)
-    assert certification.status_of(trainee, today).status in (Status.CERTIFIED, Status.EXPIRING)
-    assert certification.status_of(trainee, today + dt.timedelta(days=1)).status != Status.CERTIFIED
+    assert evaluation.status_of(trainee, today).status in (Status.CERTIFIED, Status.EXPIRING)
+    assert evaluation.status_of(trainee, today + dt.timedelta(days=1)).status != Status.CERTIFIED
 
     other = factories.user("o@x.test")
     sign_sessions(other, supervisor, 2)
     outside = dt.datetime.combine(add_months(today, -24) - dt.timedelta(days=1), dt.time(9))
     pass_bank(other, bank, outside)
-    result = certification.status_of(other, today)
+    result = evaluation.status_of(other, today)
     assert result.status == Status.IN_PROGRESS
     assert "expired" in result.missing[0].detail
 
@@ -139,7 +140,7 @@ def test_high_total_with_a_failed_critical_item_fails(clinic_setup, client):
     criticals = [aq for aq in attempt.questions if aq.critical]
     assert criticals, "the tiny bank's thorax sub-topic is critical"
     assert attempt.score >= 60 and attempt.passed is False
-    assert certification.status_of(trainee).missing[0].key == "tiny"
+    assert evaluation.status_of(trainee).missing[0].key == "tiny"
 
 
 def test_review_page_says_a_critical_item_failed(app, client, tmp_path):
@@ -161,9 +162,9 @@ def test_programme_critical_subtopic_and_rule_change(clinic_setup):
     general = next(s for s in bank.subtopics if s.slug == "general")
     pass_bank(trainee, bank, utcnow() - dt.timedelta(hours=1))
     sign_sessions(trainee, supervisor, 2)
-    assert certification.refresh(trainee).status == Status.CERTIFIED
+    assert evaluation.refresh(trainee).status == Status.CERTIFIED
 
-    programme = certification.programme_for(trainee.clinic_id)
+    programme = evaluation.programme_for(trainee.clinic_id)
     programmes.update_programme(
         programme,
         admin,
@@ -175,7 +176,7 @@ def test_programme_critical_subtopic_and_rule_change(clinic_setup):
         critical_subtopic_ids={general.id},
         critical_min=None,
     )
-    result = certification.status_of(trainee)
+    result = evaluation.status_of(trainee)
     assert result.status == Status.IN_PROGRESS and [r.key for r in result.missing] == ["sessions"]
     assert db.session.scalar(select(AuditEvent.kind).where(AuditEvent.kind == "programme.changed"))
 
@@ -195,7 +196,7 @@ def test_programme_critical_subtopic_and_rule_change(clinic_setup):
         critical_subtopic_ids=set(),
         critical_min=None,
     )
-    assert certification.status_of(trainee).status == Status.CERTIFIED  # 100% pass still meets a 100 mark
+    assert evaluation.status_of(trainee).status == Status.CERTIFIED  # 100% pass still meets a 100 mark
 
 
 def test_accommodation_time_multiplier_enforced_on_server(clinic_setup):
@@ -217,8 +218,8 @@ def test_session_log_refuses_patient_identifiers(clinic_setup):
     """A date-of-birth pattern, a phone number or a titled name is refused; nothing is saved."""
     _, trainee, *_ = clinic_setup
     for notes in ("Patient DOB 12/03/1981", "Born 4 March 1975", "Call on 0412 345 678", "Mrs Smith tolerated well"):
-        with pytest.raises(practice_log.PracticeLogError, match="patient-identifying"):
-            practice_log.log_session(trainee, utcnow().date(), "cervicothoracic", "Rhomboids", notes)
+        with pytest.raises(supervised_sessions.PracticeLogError, match="patient-identifying"):
+            supervised_sessions.log_session(trainee, utcnow().date(), "cervicothoracic", "Rhomboids", notes)
     assert db.session.scalar(select(func.count()).select_from(SupervisedSession)) == 0
 
 
@@ -229,7 +230,7 @@ def test_sign_off_permissions(app, tmp_path):
         trainee = factories.user("t@x.test")
         factories.user("s@x.test", role="supervisor")
         factories.user("far@x.test", role="supervisor", clinic_name="South Clinic")
-        session_id = practice_log.log_session(trainee, utcnow().date(), "lumbopelvic", "Multifidus", "").id
+        session_id = supervised_sessions.log_session(trainee, utcnow().date(), "lumbopelvic", "Multifidus", "").id
     url = f"/supervisor/sessions/{session_id}/review"
 
     far = Browser(app.test_client())
@@ -243,8 +244,8 @@ def test_sign_off_permissions(app, tmp_path):
     with app.app_context():
         assert db.session.get(SupervisedSession, session_id).status == "pending"
         trainee = db.session.scalar(select(User).where(User.email == "t@x.test"))
-        with pytest.raises(practice_log.PracticeLogError):
-            practice_log.review(db.session.get(SupervisedSession, session_id), trainee, True, "")
+        with pytest.raises(supervised_sessions.PracticeLogError):
+            supervised_sessions.review(db.session.get(SupervisedSession, session_id), trainee, True, "")
 
     own = Browser(app.test_client())
     own.login("s@x.test")
@@ -263,7 +264,7 @@ def test_certificate_is_issued_exactly_once(clinic_setup):
     pass_bank(trainee, bank, utcnow())
     sign_sessions(trainee, supervisor, 2)
     for _ in range(3):
-        certification.refresh(trainee)
+        evaluation.refresh(trainee)
     assert db.session.scalar(select(func.count()).select_from(Certificate)) == 1
     cert = db.session.scalar(select(Certificate))
     assert len(cert.code) >= 32  # 24 random bytes = 192 bits
@@ -281,7 +282,7 @@ def test_verification_page(app, client, tmp_path):
         supervisor = factories.user("s@x.test", role="supervisor")
         factories.quiz_only_programme(trainee.clinic_id, supervisor)
         pass_bank(trainee, bank, utcnow())
-        cert = certification.refresh(trainee).certificate
+        cert = evaluation.refresh(trainee).certificate
         code = cert.code
     page = client.get(f"/verify/{code}")
     html = page.get_data(as_text=True)
@@ -294,7 +295,7 @@ def test_verification_page(app, client, tmp_path):
     assert "Expired" in client.get(f"/verify/{code}").get_data(as_text=True)
 
     with app.app_context():
-        certification.revoke(
+        evaluation.revoke(
             db.session.scalar(select(Certificate)),
             db.session.scalar(select(User).where(User.role == "supervisor")),
             "Audit",
@@ -312,7 +313,7 @@ def test_certificate_pdf_contains_the_code(app, client, tmp_path):
         trainee = factories.user("t@x.test", name="Tess Trainee")
         factories.quiz_only_programme(trainee.clinic_id, trainee)
         pass_bank(trainee, bank, utcnow())
-        code = certification.refresh(trainee).certificate.code
+        code = evaluation.refresh(trainee).certificate.code
     b = Browser(client)
     b.login("t@x.test")
     response = b.get(f"/trainee/certificates/{code}.pdf")
@@ -335,7 +336,7 @@ def test_revoke_scoping_and_audit(app, tmp_path):
         factories.user("far@x.test", role="supervisor", clinic_name="South Clinic")
         factories.quiz_only_programme(trainee.clinic_id, trainee)
         pass_bank(trainee, bank, utcnow())
-        cert_id = certification.refresh(trainee).certificate.id
+        cert_id = evaluation.refresh(trainee).certificate.id
         trainee_id = trainee.id
     url = f"/supervisor/certificates/{cert_id}/revoke"
     far = Browser(app.test_client())
@@ -364,7 +365,7 @@ def test_reminders_once_per_threshold(clinic_setup):
     bank, trainee, supervisor, _ = clinic_setup
     pass_bank(trainee, bank, utcnow())
     sign_sessions(trainee, supervisor, 2)
-    cert = certification.refresh(trainee).certificate
+    cert = evaluation.refresh(trainee).certificate
     expires = cert.expires_on
     assert reminders.send_due(expires - dt.timedelta(days=91)) == []
     first = reminders.send_due(expires - dt.timedelta(days=90))

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from quizapp.extensions import db
 from quizapp.models import Attempt, Bank, User, utcnow
-from quizapp.services import certification, programmes
+from quizapp.services.certification import evaluation, programmes
 
 from . import factories
 from .conftest import Browser, recorded_statements
@@ -196,10 +196,10 @@ def test_dashboard_statement_count_does_not_grow_with_trainees(app, tmp_path):
                 if i % 2 == 0:
                     pass_bank(t, bank_, utcnow() - dt.timedelta(hours=i))
                 if i % 3 == 0:
-                    from quizapp.services import practice_log
+                    from quizapp.services.certification import supervised_sessions
 
-                    s = practice_log.log_session(t, utcnow().date(), "lumbopelvic", "Gluteus medius", "")
-                    practice_log.review(s, sup, True, "")
+                    s = supervised_sessions.log_session(t, utcnow().date(), "lumbopelvic", "Gluteus medius", "")
+                    supervised_sessions.review(s, sup, True, "")
 
     b = supervisor(app)
     add_trainees(0, 5)
@@ -234,13 +234,13 @@ def test_dashboard_reflects_every_change_immediately(app, clinic):
         from quizapp.models import Certificate
 
         cert = db.session.scalar(select(Certificate).where(Certificate.user_id == ids["cy@x.test"]))
-        certification.revoke(cert, db.session.get(User, ids["sup@x.test"]), "Audit finding")
+        evaluation.revoke(cert, db.session.get(User, ids["sup@x.test"]), "Audit finding")
     assert "Revoked" in row("Cy Later")
 
     with app.app_context():
         admin = db.session.scalar(select(User).where(User.role == "admin"))
         programmes.update_programme(
-            certification.programme_for(db.session.get(User, ids["ann@x.test"]).clinic_id),
+            evaluation.programme_for(db.session.get(User, ids["ann@x.test"]).clinic_id),
             admin,
             require_all_banks=True,
             bank_marks={},
@@ -253,11 +253,11 @@ def test_dashboard_reflects_every_change_immediately(app, clinic):
     assert "In progress" in row("Ann Able") and "0 of 1 signed off" in row("Ann Able")
 
     with app.app_context():
-        from quizapp.services import practice_log
+        from quizapp.services.certification import supervised_sessions
 
         ann = db.session.get(User, ids["ann@x.test"])
-        log = practice_log.log_session(ann, utcnow().date(), "lumbopelvic", "Quadratus lumborum", "")
-        practice_log.review(log, db.session.get(User, ids["sup@x.test"]), True, "")
+        log = supervised_sessions.log_session(ann, utcnow().date(), "lumbopelvic", "Quadratus lumborum", "")
+        supervised_sessions.review(log, db.session.get(User, ids["sup@x.test"]), True, "")
     assert "Certified" in row("Ann Able")
 
     with app.app_context():

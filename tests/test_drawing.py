@@ -2,7 +2,7 @@
 
 from collections import Counter
 
-from quizapp.services.drawing import Candidate, draw
+from quizapp.services.quiz.drawing import Candidate, draw
 
 
 def bank(n_per_subtopic=6, subtopics=("a", "b", "c"), case_size=3):

@@ -5,7 +5,8 @@ import sqlalchemy as sa
 
 from quizapp.extensions import db
 from quizapp.models import Attempt, utcnow
-from quizapp.services import attempts, practice_log
+from quizapp.services.certification import supervised_sessions
+from quizapp.services.quiz import attempts
 
 from . import factories
 from .conftest import Browser, csrf_token
@@ -38,7 +39,7 @@ def world(app, tmp_path):
         trainee = factories.user("t@x.test", name="<script>alert('x')</script> O'Brien")
         factories.user("s@x.test", role="supervisor")
         attempt = attempts.start_or_resume(trainee, bank, seed=3)
-        practice_log.log_session(trainee, utcnow().date(), "lumbopelvic", "Multifidus", "")
+        supervised_sessions.log_session(trainee, utcnow().date(), "lumbopelvic", "Multifidus", "")
         return {"attempt": attempt.id, "trainee": trainee.id}
 
 

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from quizapp.services import interop
-from quizapp.services.bank_files import read_bank_file
-from quizapp.services.interop import bank_writer, gift, moodle_xml
+from quizapp.services.banks import interop
+from quizapp.services.banks.bank_files import read_bank_file
+from quizapp.services.banks.interop import bank_writer, gift, moodle_xml
 
 BANKS = sorted((Path(__file__).resolve().parent.parent / "question_banks").glob("*.yaml"))
 FORMATS = {"moodle": moodle_xml, "gift": gift}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from quizapp.services.item_stats import AttemptScores, bank_statistics, item_statistics
+from quizapp.services.analytics.psychometrics import AttemptScores, bank_statistics, item_statistics
 
 # Four trainees, three 0/1 items, every item in every attempt:
 #   A: 1 1 1   B: 1 1 0   C: 1 0 0   D: 0 0 0

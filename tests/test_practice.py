@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from quizapp.extensions import db
 from quizapp.models import Attempt, Certificate, MemoryCard, PracticeItem, Question, QuestionRevision, utcnow
-from quizapp.services import certification, memory, practice
+from quizapp.services.certification import evaluation
+from quizapp.services.learning import memory_schedule, practice
 
 from . import factories
 from .conftest import Browser, csrf_token
@@ -28,14 +29,14 @@ def world(ctx, tmp_path):
 def test_wrong_answer_comes_back_sooner_than_a_right_one(world):
     """A miss is due again within minutes; a hit is pushed out by days, and further after a second hit."""
     _, trainee, ids = world
-    memory.record_reviews(trainee.id, [(ids["t-single"], 0.0), (ids["t-multi"], 1.0)], T0)
+    memory_schedule.record_reviews(trainee.id, [(ids["t-single"], 0.0), (ids["t-multi"], 1.0)], T0)
     db.session.commit()
     cards = {c.question_id: c for c in db.session.scalars(select(MemoryCard))}
     wrong, right = cards[ids["t-single"]], cards[ids["t-multi"]]
     assert wrong.due - T0 == dt.timedelta(minutes=10)
     assert right.due - T0 >= dt.timedelta(days=1)
     first_interval = right.due - T0
-    memory.record_reviews(trainee.id, [(ids["t-multi"], 1.0)], right.due)
+    memory_schedule.record_reviews(trainee.id, [(ids["t-multi"], 1.0)], right.due)
     db.session.commit()
     again = db.session.get(MemoryCard, right.id)
     assert again.due - again.last_review > first_interval
@@ -44,7 +45,7 @@ def test_wrong_answer_comes_back_sooner_than_a_right_one(world):
 
 def test_partial_credit_is_rated_between_a_miss_and_a_hit(world):
     _, trainee, ids = world
-    memory.record_reviews(trainee.id, [(ids["t-single"], 0.0), (ids["t-multi"], 0.5), (ids["t-tf"], 1.0)], T0)
+    memory_schedule.record_reviews(trainee.id, [(ids["t-single"], 0.0), (ids["t-multi"], 0.5), (ids["t-tf"], 1.0)], T0)
     db.session.commit()
     due = {c.question_id: c.due for c in db.session.scalars(select(MemoryCard))}
     assert due[ids["t-single"]] <= due[ids["t-multi"]] <= due[ids["t-tf"]]
@@ -52,23 +53,26 @@ def test_partial_credit_is_rated_between_a_miss_and_a_hit(world):
 
 def test_due_count_follows_the_clock(world):
     _, trainee, ids = world
-    memory.record_reviews(trainee.id, [(ids["t-single"], 0.0), (ids["t-multi"], 1.0)], T0)
+    memory_schedule.record_reviews(trainee.id, [(ids["t-single"], 0.0), (ids["t-multi"], 1.0)], T0)
     db.session.commit()
-    assert memory.due_count(trainee.id, T0) == 0
-    assert memory.due_count(trainee.id, T0 + dt.timedelta(minutes=11)) == 1
-    assert memory.due_count(trainee.id, T0 + dt.timedelta(days=400)) == 2
+    assert memory_schedule.due_count(trainee.id, T0) == 0
+    assert memory_schedule.due_count(trainee.id, T0 + dt.timedelta(minutes=11)) == 1
+    assert memory_schedule.due_count(trainee.id, T0 + dt.timedelta(days=400)) == 2
 
 
 def test_mastery_per_subtopic_counts_known_and_seen(world):
     """Tiny bank: 'general' has 4 live questions, 'thorax' 2. Two hits and one miss."""
     _, trainee, ids = world
-    memory.record_reviews(trainee.id, [(ids["t-single"], 1.0), (ids["t-multi"], 1.0), (ids["t-case-1"], 0.0)], T0)
+    memory_schedule.record_reviews(
+        trainee.id, [(ids["t-single"], 1.0), (ids["t-multi"], 1.0), (ids["t-case-1"], 0.0)], T0
+    )
     db.session.commit()
     rows = {
-        m.subtopic_title: (m.known, m.seen, m.total) for m in memory.mastery(trainee.id, T0 + dt.timedelta(hours=1))
+        m.subtopic_title: (m.known, m.seen, m.total)
+        for m in memory_schedule.mastery(trainee.id, T0 + dt.timedelta(hours=1))
     }
     assert rows == {"General": (2, 2, 4), "Thorax": (0, 1, 2)}
-    later = {m.subtopic_title: m.known for m in memory.mastery(trainee.id, T0 + dt.timedelta(days=400))}
+    later = {m.subtopic_title: m.known for m in memory_schedule.mastery(trainee.id, T0 + dt.timedelta(days=400))}
     assert later == {"General": 0, "Thorax": 0}, "once due again, a question no longer counts as known"
 
 
@@ -83,8 +87,8 @@ def test_a_submitted_attempt_updates_the_schedule(world):
 def test_review_serves_the_weakest_subtopic_first(world):
     """Two questions due; the one in the sub-topic the trainee knows least comes first."""
     _, trainee, ids = world
-    memory.record_reviews(trainee.id, [(ids["t-single"], 0.0), (ids["t-case-1"], 0.0)], T0)
-    memory.record_reviews(trainee.id, [(ids["t-multi"], 1.0), (ids["t-tf"], 1.0)], T0)  # 'General' is stronger
+    memory_schedule.record_reviews(trainee.id, [(ids["t-single"], 0.0), (ids["t-case-1"], 0.0)], T0)
+    memory_schedule.record_reviews(trainee.id, [(ids["t-multi"], 1.0), (ids["t-tf"], 1.0)], T0)  # 'General' is stronger
     db.session.commit()
     item = practice.start_item(trainee, T0 + dt.timedelta(hours=1), review=True)
     assert item.revision.question.external_id == "t-case-1"
@@ -101,7 +105,7 @@ def test_practice_never_changes_certification(world):
     """Dozens of right answers in practice: no attempt, no certificate, the same status."""
     bank, trainee, _ = world
     factories.quiz_only_programme(trainee.clinic_id, factories.user("admin@x.test", role="admin", clinic_name=None))
-    before = certification.refresh(trainee).status
+    before = evaluation.refresh(trainee).status
     now = utcnow()
     for n in range(12):
         item = practice.start_item(trainee, now + dt.timedelta(minutes=n), bank)
@@ -109,7 +113,7 @@ def test_practice_never_changes_certification(world):
         practice.answer(
             item, correct if item.revision.type == "multiple" else correct[:1], now + dt.timedelta(minutes=n)
         )
-    assert certification.refresh(trainee).status == before != certification.Status.CERTIFIED
+    assert evaluation.refresh(trainee).status == before != evaluation.Status.CERTIFIED
     assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0
     assert db.session.scalar(select(func.count()).select_from(Certificate)) == 0
     assert db.session.scalar(select(func.count()).select_from(PracticeItem).where(PracticeItem.score == 1.0)) == 12
@@ -177,7 +181,7 @@ def test_home_shows_review_due_and_supervisor_sees_mastery(app, tmp_path):
         factories.user("s@x.test", role="supervisor")
         ids = dict(db.session.execute(select(Question.external_id, Question.id)).all())
         past = utcnow() - dt.timedelta(days=1)
-        memory.record_reviews(trainee.id, [(ids["t-single"], 0.0), (ids["t-multi"], 1.0)], past)
+        memory_schedule.record_reviews(trainee.id, [(ids["t-single"], 0.0), (ids["t-multi"], 1.0)], past)
         db.session.commit()
         trainee_id = trainee.id
     b = Browser(app.test_client())

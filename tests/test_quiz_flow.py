@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from quizapp.extensions import db
 from quizapp.models import Attempt, AttemptQuestion, QuestionRevision, Response
-from quizapp.services import attempts
+from quizapp.services.quiz import attempts
 
 from . import factories
 from .conftest import Browser, csrf_token, recorded_statements
@@ -274,7 +274,7 @@ def test_submit_reads_the_items_once_and_writes_every_card_in_one_statement(app,
     cards of all items are updated by one statement, though each card's review changes other
     columns (cards reviewed before, some missed and some right)."""
     from quizapp.models import User, utcnow
-    from quizapp.services import memory
+    from quizapp.services.learning import memory_schedule
 
     b = Browser(client)
     b.login(trainee)
@@ -287,7 +287,7 @@ def test_submit_reads_the_items_once_and_writes_every_card_in_one_statement(app,
             .join(AttemptQuestion, AttemptQuestion.revision_id == QuestionRevision.id)
             .where(AttemptQuestion.attempt_id == attempt_id)
         ).all()
-        memory.record_reviews(user_id, [(q, float(i % 2)) for i, q in enumerate(question_ids)], utcnow())
+        memory_schedule.record_reviews(user_id, [(q, float(i % 2)) for i, q in enumerate(question_ids)], utcnow())
         db.session.commit()
     token = csrf_token(b.get(f"/trainee/attempts/{attempt_id}/finish").get_data(as_text=True))
     with recorded_statements(app) as seen:

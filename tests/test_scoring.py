@@ -2,7 +2,7 @@
 
 import pytest
 
-from quizapp.services.scoring import ItemResult, attempt_result, score_item
+from quizapp.services.quiz.scoring import ItemResult, attempt_result, score_item
 
 ABCD = {"a", "b", "c", "d"}
 

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from quizapp.extensions import db
 from quizapp.models import Question
-from quizapp.services import bank_import
-from quizapp.services.bank_files import read_bank_files
+from quizapp.services.banks import bank_import
+from quizapp.services.banks.bank_files import read_bank_files
 
 BANKS = Path(__file__).resolve().parent.parent / "question_banks"
 EXPECTED = {"mechanisms", "indications", "acupuncture-comparison", "safety"}

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from quizapp.extensions import db
 from quizapp.models import Attempt, utcnow
-from quizapp.services import xapi
+from quizapp.services.analytics import xapi
 
 from . import factories
 from .conftest import Browser

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Clinic, User
-from ..services import accounts, audit_log, people_admin
+from ..services.people import accounts, administration, audit_viewer
 from . import bp
 from .people_forms import NO_CLINIC, AuditFilterForm, ClinicForm, CreateUserForm, EditUserForm
 
@@ -56,7 +56,7 @@ def create_clinic():
     if not form.validate_on_submit():
         abort(400)
     try:
-        clinic = people_admin.create_clinic(current_user, form.name.data)
+        clinic = administration.create_clinic(current_user, form.name.data)
     except accounts.AccountError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -72,7 +72,7 @@ def person(user_id: int):
     form.set_clinics(_clinics())
     if form.validate_on_submit():
         try:
-            changes = people_admin.update_user(
+            changes = administration.update_user(
                 current_user,
                 user,
                 role=form.role.data,
@@ -87,7 +87,7 @@ def person(user_id: int):
             return redirect(url_for("admin.person", user_id=user.id))
     elif request.method == "POST" and form.csrf_token.errors:
         abort(400)
-    history = audit_log.events(subject_user_id=user.id)
+    history = audit_viewer.events(subject_user_id=user.id)
     return render_template("admin/person.html", person=user, form=form, history=history)
 
 
@@ -96,5 +96,7 @@ def audit():
     form = AuditFilterForm(request.args)
     if not form.validate():
         abort(400)
-    page = audit_log.events(kind=(form.kind.data or "").strip(), clinic_id=form.clinic.data, page=form.page.data or 1)
+    page = audit_viewer.events(
+        kind=(form.kind.data or "").strip(), clinic_id=form.clinic.data, page=form.page.data or 1
+    )
     return render_template("admin/audit.html", log=page, form=form, clinics=_clinics())

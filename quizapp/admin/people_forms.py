@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from ..models import Role
-from ..services.passwords import MIN_LENGTH
+from ..services.people.passwords import MIN_LENGTH
 
 ROLE_CHOICES = [SelectChoice(r.value, r.value.capitalize()) for r in Role]
 NO_CLINIC = 0

@@ -5,7 +5,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import BODY_REGIONS, Bank, Clinic, Question, Subtopic, User
-from ..services import certification, programmes
+from ..services.certification import evaluation, programmes
 from . import bp
 from .forms import programme_form
 from .people_forms import ClinicForm
@@ -28,7 +28,7 @@ def home():
 @bp.route("/clinics/<int:clinic_id>/programme", methods=["GET", "POST"])
 def programme(clinic_id: int):
     clinic = db.get_or_404(Clinic, clinic_id)
-    prog = certification.programme_for(clinic.id)
+    prog = evaluation.programme_for(clinic.id)
     banks = db.session.scalars(select(Bank).order_by(Bank.title)).all()
     subtopics = db.session.scalars(
         select(Subtopic).options(selectinload(Subtopic.bank)).order_by(Subtopic.bank_id, Subtopic.position)

@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from ..services.passwords import MIN_LENGTH
+from ..services.people.passwords import MIN_LENGTH
 
 
 class LoginForm(FlaskForm):

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import home_endpoint
 from ..extensions import limiter
-from ..services import accounts
+from ..services.people import accounts
 from . import bp
 from .forms import ChangePasswordForm, LoginForm, LogoutForm
 

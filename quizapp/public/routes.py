@@ -2,7 +2,7 @@ from flask import render_template
 
 from ..errors import render_error
 from ..extensions import limiter
-from ..services import certification
+from ..services.certification import evaluation
 from . import bp
 
 
@@ -10,7 +10,7 @@ from . import bp
 @limiter.limit("60 per minute")
 def verify(code: str):
     """Anyone holding a certificate's code can check it; nothing else is revealed."""
-    cert = certification.by_code(code)
+    cert = evaluation.by_code(code)
     if cert is None:
         return render_error(404, "No certificate has this code. Check that it was typed exactly as printed.")
-    return render_template("public/verify.html", cert=cert, validity=certification.validity(cert))
+    return render_template("public/verify.html", cert=cert, validity=evaluation.validity(cert))

@@ -11,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..services.certification import Status
+from ..services.certification.evaluation import Status
 
 
 class ReviewSessionForm(FlaskForm):

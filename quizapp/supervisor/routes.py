@@ -4,7 +4,7 @@ from flask import Response, abort, flash, redirect, render_template, request, st
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..certificates import pdf_response
+from ..certificate_responses import pdf_response
 from ..extensions import db
 from ..models import (
     BODY_REGIONS,
@@ -19,19 +19,11 @@ from ..models import (
     utcnow,
 )
 from ..scoping import clinic_in_scope, trainee_in_scope
-from ..services import (
-    attempt_pages,
-    certification,
-    charts,
-    dashboard,
-    exports,
-    memory,
-    practice_log,
-    programmes,
-    trainee_report,
-    xapi,
-)
-from ..services import item_analysis as item_analysis_service
+from ..services.analytics import charts, dashboard, exports, trainee_report, xapi
+from ..services.analytics import item_report
+from ..services.certification import evaluation, programmes, supervised_sessions
+from ..services.learning import memory_schedule
+from ..services.quiz import attempt_pages
 from . import bp
 from .forms import AccommodationForm, DashboardFilterForm, ReviewSessionForm, RevokeForm
 
@@ -139,8 +131,8 @@ def review_session(session_id: int):
     if not form.validate_on_submit() or not (form.sign_off.data or form.send_back.data):
         abort(400)
     try:
-        practice_log.review(session, current_user, bool(form.sign_off.data), form.comment.data or "")
-    except practice_log.PracticeLogError as exc:
+        supervised_sessions.review(session, current_user, bool(form.sign_off.data), form.comment.data or "")
+    except supervised_sessions.PracticeLogError as exc:
         flash(str(exc), "error")
     else:
         flash("Session signed off." if form.sign_off.data else "Session returned to the trainee.", "info")
@@ -154,7 +146,7 @@ def _same_site(url: str | None) -> bool:
 @bp.get("/trainees/<int:user_id>")
 def trainee(user_id: int):
     person = trainee_in_scope(user_id)
-    result = certification.refresh(person)
+    result = evaluation.refresh(person)
     attempts = db.session.scalars(
         select(Attempt).where(Attempt.user_id == person.id).order_by(Attempt.started_at.desc())
     ).all()
@@ -164,7 +156,7 @@ def trainee(user_id: int):
         .order_by(SupervisedSession.session_date.desc())
     ).all()
     accommodation = db.session.scalar(select(Accommodation).where(Accommodation.user_id == person.id))
-    programme = certification.programme_for(person.clinic_id)
+    programme = evaluation.programme_for(person.clinic_id)
     chart = charts.score_history(trainee_report.history_series(list(attempts)))
     form = AccommodationForm(obj=accommodation) if accommodation else AccommodationForm()
     return render_template(
@@ -178,10 +170,10 @@ def trainee(user_id: int):
         accommodation_form=form,
         revoke_form=RevokeForm(),
         review_form=ReviewSessionForm(),
-        validity=certification.validity,
+        validity=evaluation.validity,
         chart=chart,
         strengths=trainee_report.subtopic_strengths(person),
-        mastery=[m for m in memory.mastery(person.id, utcnow()) if m.seen],
+        mastery=[m for m in memory_schedule.mastery(person.id, utcnow()) if m.seen],
         programme=programme,
     )
 
@@ -217,8 +209,8 @@ def revoke(certificate_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        certification.revoke(cert, current_user, form.reason.data)
-    except certification.CertificateError as exc:
+        evaluation.revoke(cert, current_user, form.reason.data)
+    except evaluation.CertificateError as exc:
         flash(str(exc), "error")
     else:
         flash("Certificate revoked.", "info")
@@ -243,7 +235,7 @@ def item_analysis():
         abort(404)
     everywhere = current_user.is_admin and request.args.get("scope") == "all"
     first_only = request.args.get("attempts") != "all"
-    analysis = item_analysis_service.analyse(bank, None if everywhere else clinic.id, first_only=first_only)
+    analysis = item_report.analyse(bank, None if everywhere else clinic.id, first_only=first_only)
     return render_template(
         "supervisor/items.html", clinic=clinic, banks=banks, analysis=analysis, everywhere=everywhere
     )

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Bank, Subtopic, utcnow
-from ..services import memory, practice
+from ..services.learning import memory_schedule, practice
 from . import bp
 from .forms import PracticeAnswerForm, PracticeStartForm
 
@@ -16,8 +16,8 @@ def practice_home():
     now = utcnow()
     return render_template(
         "trainee/practice_home.html",
-        mastery=memory.mastery(current_user.id, now),
-        due=memory.due_count(current_user.id, now),
+        mastery=memory_schedule.mastery(current_user.id, now),
+        due=memory_schedule.due_count(current_user.id, now),
         form=PracticeStartForm(),
     )
 

@@ -2,10 +2,12 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..certificates import pdf_response
+from ..certificate_responses import pdf_response
 from ..extensions import db
 from ..models import BODY_REGIONS, Attempt, Bank, SupervisedSession, utcnow
-from ..services import attempt_pages, attempts, certification, memory, practice_log
+from ..services.certification import evaluation, supervised_sessions
+from ..services.learning import memory_schedule
+from ..services.quiz import attempt_pages, attempts
 from . import bp
 from .forms import AnswerForm, LogSessionForm, StartAttemptForm, SubmitAttemptForm
 
@@ -28,7 +30,7 @@ def home():
         "trainee/home.html",
         progress=attempts.progress_by_bank(current_user),
         start_form=StartAttemptForm(),
-        due=memory.due_count(current_user.id, utcnow()),
+        due=memory_schedule.due_count(current_user.id, utcnow()),
     )
 
 
@@ -167,7 +169,7 @@ def review(attempt_id: int):
 
 @bp.get("/certification")
 def certification_page():
-    result = certification.refresh(current_user)
+    result = evaluation.refresh(current_user)
     sessions = db.session.scalars(
         select(SupervisedSession)
         .where(SupervisedSession.trainee_id == current_user.id)
@@ -184,10 +186,10 @@ def log_session():
     form = LogSessionForm()
     if form.validate_on_submit():
         try:
-            practice_log.log_session(
+            supervised_sessions.log_session(
                 current_user, form.session_date.data, form.region.data, form.muscles.data, form.safety_notes.data or ""
             )
-        except practice_log.PracticeLogError as exc:
+        except supervised_sessions.PracticeLogError as exc:
             form.safety_notes.errors.append(str(exc))
         else:
             flash("Session logged. Your supervisor will review it.", "info")
@@ -197,7 +199,7 @@ def log_session():
 
 @bp.get("/certificates/<code>.pdf")
 def certificate_pdf(code: str):
-    cert = certification.by_code(code)
+    cert = evaluation.by_code(code)
     if cert is None or cert.user_id != current_user.id:
         abort(404)
     return pdf_response(cert)

@@ -17,8 +17,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..models import (
+from ...extensions import db
+from ...models import (
     Accommodation,
     Attempt,
     AttemptQuestion,
@@ -33,7 +33,9 @@ from ..models import (
     User,
     utcnow,
 )
-from . import certification, drawing, memory, scoring
+from ..certification import evaluation
+from ..learning import memory_schedule
+from . import drawing, scoring
 
 
 class AttemptError(Exception):
@@ -441,7 +443,7 @@ def submit(attempt_id: int, now: dt.datetime | None = None, reason: str = "train
     attempt = db.session.get(Attempt, attempt_id, populate_existing=True)
     grade(attempt)
     # Every scored item is also a review in the trainee's memory schedule.
-    memory.record_reviews(
+    memory_schedule.record_reviews(
         attempt.user_id,
         [(aq.revision.question_id, aq.response.score or 0.0) for aq in attempt.questions],
         submitted_at,
@@ -450,7 +452,7 @@ def submit(attempt_id: int, now: dt.datetime | None = None, reason: str = "train
     # with every question, revision and choice (its loader options), seven statements for one id.
     user = attempt.user
     db.session.commit()
-    certification.refresh(user)
+    evaluation.refresh(user)
     return True
 
 

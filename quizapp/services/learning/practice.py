@@ -14,9 +14,10 @@ import random
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..models import Bank, MemoryCard, PracticeItem, Question, QuestionRevision, User
-from . import memory, scoring
+from ...extensions import db
+from ...models import Bank, MemoryCard, PracticeItem, Question, QuestionRevision, User
+from ..quiz import scoring
+from . import memory_schedule
 
 
 class NothingToPractise(Exception):
@@ -65,7 +66,7 @@ def choose_revision(
     if review:
         if not due:
             raise NothingToPractise("Nothing is due for review. Well done.")
-        weakness = {m.subtopic_id: m.percent for m in memory.mastery(user.id, now)}
+        weakness = {m.subtopic_id: m.percent for m in memory_schedule.mastery(user.id, now)}
         due.sort(key=lambda q: (q == last and len(due) > 1, weakness.get(by_question[q][1], 0.0), cards[q].due))
         return by_question[due[0]][0]
     pool = [q for q in due if q != last] or [q for q in by_question if q not in cards and q != last]
@@ -133,7 +134,7 @@ def answer(item: PracticeItem, display_positions: list[int], now: dt.datetime) -
     if won != 1:
         db.session.rollback()
         raise AlreadyAnswered
-    memory.record_reviews(item.user_id, [(revision.question_id, score)], now)
+    memory_schedule.record_reviews(item.user_id, [(revision.question_id, score)], now)
     db.session.commit()
     return score
 

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..models import Attempt, AttemptQuestion, AttemptState, QuestionRevision, Response, User
+from ...extensions import db
+from ...models import Attempt, AttemptQuestion, AttemptState, QuestionRevision, Response, User
 
 VERSION = "1.0.3"
 NAMESPACE = uuid.UUID("6f1c2a52-3b1e-4d0a-9a55-6a0e1f1d2c3b")

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, bindparam, case, select
 
-from ..extensions import db
-from ..models import Attempt, AttemptQuestion, AttemptState, Choice, QuestionRevision, Response, ResponseChoice
+from ...extensions import db
+from ...models import Attempt, AttemptQuestion, AttemptState, Choice, QuestionRevision, Response, ResponseChoice
 from .attempts import AttemptNotOpen, load_for_review
 
 

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from ..extensions import db
-from ..models import AuditEvent, Clinic, User
+from ...extensions import db
+from ...models import AuditEvent, Clinic, User
 
 PAGE_SIZE = 50
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import (
+from ...extensions import db
+from ...models import (
     BODY_REGIONS,
     Accommodation,
     Bank,
@@ -16,7 +16,8 @@ from ..models import (
     Subtopic,
     User,
 )
-from . import audit, certification
+from ..people import audit_trail
+from . import evaluation
 
 
 class RuleError(Exception):
@@ -60,11 +61,11 @@ def update_programme(
     programme.regions = [RegionMinimum(region=r, minimum=n) for r, n in sorted(region_minimums.items()) if n > 0]
     programme.critical_subtopics = [ProgrammeCriticalSubtopic(subtopic_id=s) for s in sorted(critical_subtopic_ids)]
     db.session.flush()
-    audit.record(
+    audit_trail.record(
         "programme.changed", actor=by, clinic_id=programme.clinic_id, before=before, after=_describe(programme)
     )
     db.session.commit()
-    certification.refresh_clinic(programme.clinic_id)
+    evaluation.refresh_clinic(programme.clinic_id)
 
 
 def _describe(p: Programme) -> dict:
@@ -105,7 +106,7 @@ def set_accommodation(
         current.time_multiplier, current.extra_attempts = time_multiplier, extra_attempts
         current.reason, current.granted_by_id = reason.strip(), by.id
         db.session.add(current)
-    audit.record(
+    audit_trail.record(
         "accommodation.changed",
         actor=by,
         subject=trainee,

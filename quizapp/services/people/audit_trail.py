@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..extensions import db
-from ..models import AuditEvent, User
+from ...extensions import db
+from ...models import AuditEvent, User
 
 
 def record(

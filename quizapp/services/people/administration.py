@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..extensions import db
-from ..models import Clinic, Role, User
-from . import accounts, audit
+from ...extensions import db
+from ...models import Clinic, Role, User
+from . import accounts, audit_trail
 
 
 def create_clinic(admin: User, name: str) -> Clinic:
@@ -17,7 +17,7 @@ def create_clinic(admin: User, name: str) -> Clinic:
     clinic = Clinic(name=name)
     db.session.add(clinic)
     db.session.flush()
-    audit.record("clinic.created", actor=admin, clinic_id=clinic.id, name=name)
+    audit_trail.record("clinic.created", actor=admin, clinic_id=clinic.id, name=name)
     db.session.commit()
     return clinic
 
@@ -36,16 +36,16 @@ def update_user(admin: User, user: User, *, role: str, clinic: Clinic | None, ac
         raise accounts.AccountError("You cannot remove your own administrator rights or deactivate yourself.")
     changes: list[str] = []
     if user.role != role:
-        audit.record("user.role_changed", actor=admin, subject=user, old=user.role, new=role)
+        audit_trail.record("user.role_changed", actor=admin, subject=user, old=user.role, new=role)
         changes.append(f"role {user.role} → {role}")
         user.role = role
     new_clinic_id = clinic.id if clinic else None
     if user.clinic_id != new_clinic_id:
-        audit.record("user.clinic_changed", actor=admin, subject=user, old=user.clinic_id, new=new_clinic_id)
+        audit_trail.record("user.clinic_changed", actor=admin, subject=user, old=user.clinic_id, new=new_clinic_id)
         changes.append(f"clinic → {clinic.name if clinic else 'none'}")
         user.clinic = clinic
     if user.active != active:
-        audit.record("user.activated" if active else "user.deactivated", actor=admin, subject=user)
+        audit_trail.record("user.activated" if active else "user.deactivated", actor=admin, subject=user)
         changes.append("activated" if active else "deactivated")
         user.active = active
     if changes:

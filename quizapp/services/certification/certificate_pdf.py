@@ -11,7 +11,7 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
-from ..models import Certificate
+from ...models import Certificate
 
 
 def render(certificate: Certificate, verify_url: str) -> bytes:

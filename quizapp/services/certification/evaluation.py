@@ -28,8 +28,8 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..models import (
+from ...extensions import db
+from ...models import (
     BODY_REGIONS,
     Attempt,
     AttemptState,
@@ -41,8 +41,8 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit
-from .dates import add_months
+from ..dates import add_months
+from ..people import audit_trail
 
 EXPIRING_DAYS = 60
 
@@ -413,7 +413,9 @@ def refresh(user: User, today: dt.date | None = None) -> CertificationStatus:
     except IntegrityError:  # issued by a concurrent request for the same achievement
         db.session.rollback()
         return status_of(user, today)
-    audit.record("certificate.issued", subject=user, certificate_id=certificate.id, expires_on=str(result.expires_on))
+    audit_trail.record(
+        "certificate.issued", subject=user, certificate_id=certificate.id, expires_on=str(result.expires_on)
+    )
     db.session.commit()
     return status_of(user, today)
 
@@ -436,7 +438,7 @@ def revoke(certificate: Certificate, by: User, reason: str) -> None:
     certificate.revoked_at = utcnow()
     certificate.revoked_by_id = by.id
     certificate.revoke_reason = reason.strip()
-    audit.record(
+    audit_trail.record(
         "certificate.revoked", actor=by, subject=certificate.user, certificate_id=certificate.id, reason=reason.strip()
     )
     db.session.commit()

@@ -10,8 +10,8 @@ from email.message import EmailMessage
 from flask import current_app
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..models import Certificate, ReminderSent, User, utcnow
+from ...extensions import db
+from ...models import Certificate, ReminderSent, User, utcnow
 
 THRESHOLDS = (90, 60, 30)
 

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Iterator
 
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..models import (
+from ...extensions import db
+from ...models import (
     Attempt,
     AttemptQuestion,
     AttemptState,

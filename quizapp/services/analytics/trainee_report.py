@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..models import Attempt, AttemptQuestion, AttemptState, Bank, QuestionRevision, Response, Subtopic, User
+from ...extensions import db
+from ...models import Attempt, AttemptQuestion, AttemptState, Bank, QuestionRevision, Response, Subtopic, User
 from .charts import Series
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..models import (
+from ...extensions import db
+from ...models import (
     Attempt,
     AttemptQuestion,
     AttemptState,
@@ -29,7 +29,9 @@ from ..models import (
     User,
     utcnow,
 )
-from . import attempts, audit, certification
+from ..certification import evaluation
+from ..people import audit_trail
+from ..quiz import attempts
 from .bank_files import TRUE_FALSE_CHOICES, Problem, read_bank_files
 from .bank_schema import Bank as BankModel
 from .bank_schema import Question as QuestionModel
@@ -103,7 +105,7 @@ def import_banks(target: str | Path) -> list[ImportReport]:
         raise
     regraded = {g.user_id for r in reports for g in r.regrades}
     for user in db.session.scalars(select(User).where(User.id.in_(regraded))).all():
-        certification.refresh(user)  # a regrade can complete a certification; it never revokes one
+        evaluation.refresh(user)  # a regrade can complete a certification; it never revokes one
     return reports
 
 
@@ -246,7 +248,7 @@ def _regrade(bank: Bank, corrected: dict[int, set[str]]) -> list[Regrade]:
             after_passed=attempt.passed,
         )
         changes.append(change)
-        audit.record(
+        audit_trail.record(
             "attempt.regraded",
             subject=attempt.user,
             attempt_id=attempt_id,

@@ -15,8 +15,8 @@ from fsrs import Card, Rating, Scheduler, State
 from sqlalchemy import case, func, select
 from sqlalchemy.orm.attributes import flag_modified
 
-from ..extensions import db
-from ..models import Bank, MemoryCard, Question, QuestionRevision, Subtopic
+from ...extensions import db
+from ...models import Bank, MemoryCard, Question, QuestionRevision, Subtopic
 
 # One short learning step: a miss comes back in the same sitting; a hit graduates at once.
 SCHEDULER = Scheduler(

@@ -12,7 +12,7 @@ def verify_url(certificate: Certificate) -> str:
 def pdf_response(certificate: Certificate) -> Response:
     # reportlab (about 7 MB per process) loads with the first certificate a worker serves,
     # not in every worker at start: most workers only ever serve quiz pages.
-    from .services import certificate_pdf
+    from .services.certification import certificate_pdf
 
     body = certificate_pdf.render(certificate, verify_url(certificate))
     response = Response(body, mimetype="application/pdf")

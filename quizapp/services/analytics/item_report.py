@@ -1,4 +1,4 @@
-"""Item analysis for one bank: gathers responses in scope and hands them to ``item_stats``.
+"""Item analysis for one bank: gathers responses in scope and hands them to ``psychometrics``.
 
 Scope is one clinic (supervisors) or every clinic (admins). By default only each trainee's
 first submitted attempt counts, as is usual for item statistics (later attempts have seen the
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..models import (
+from ...extensions import db
+from ...models import (
     Attempt,
     AttemptQuestion,
     AttemptState,
@@ -25,7 +25,7 @@ from ..models import (
     ResponseChoice,
     User,
 )
-from .item_stats import AttemptScores, BankStats, ItemStats, bank_statistics, item_statistics
+from .psychometrics import AttemptScores, BankStats, ItemStats, bank_statistics, item_statistics
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Item and test statistics for banks whose attempts each draw a random subset of questions.
 
-Pure functions over plain data; the caller (``item_analysis``) gathers it from the database.
+Pure functions over plain data; the caller (``item_report``) gathers it from the database.
 
 Per item i, over the attempts that contained it (n_i of them):
 - facility  p_i = mean item score (the proportion correct for 0/1 items; partial credit counts

@@ -2,7 +2,7 @@
 
 Built from a fixed number of queries whatever the clinic's size: the trainees, their best
 scores per bank, their last activity, and the certification records evaluated by
-``certification.statuses``. Filtering, sorting and paging happen on the computed rows,
+``evaluation.statuses``. Filtering, sorting and paging happen on the computed rows,
 because status is computed, not stored.
 """
 
@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy import func, select, true
 
-from ..extensions import db
-from ..models import Attempt, AttemptState, AuditEvent, Bank, Certificate, Role, SupervisedSession, User, utcnow
-from . import certification
-from .certification import CertificationStatus, Requirement, Status
+from ...extensions import db
+from ...models import Attempt, AttemptState, AuditEvent, Bank, Certificate, Role, SupervisedSession, User, utcnow
+from ..certification import evaluation
+from ..certification.evaluation import CertificationStatus, Requirement, Status
 
 SORTS = ("name", "status", "activity")
 STATUS_ORDER = {s: i for i, s in enumerate(Status)}
@@ -90,7 +90,7 @@ def all_rows(clinic_id: int, today: dt.date | None = None) -> tuple[list[Column]
         .order_by(User.name, User.id)
     ).all()
     ids = [t.id for t in trainees]
-    rules = certification.rules_of(certification.programme_for(clinic_id))
+    rules = evaluation.rules_of(evaluation.programme_for(clinic_id))
     columns = [Column(b.slug, b.title, "bank") for b in rules.banks]
     if rules.sessions_required:
         columns.append(Column("sessions", "Supervised sessions", "sessions"))
@@ -203,7 +203,7 @@ def cached_statuses(clinic_id: int, ids: list[int], today: dt.date) -> dict[int,
         return found
     computed = {
         uid: dataclasses.replace(st, certificate=None, revoked=None, history=[])
-        for uid, st in certification.statuses(clinic_id, ids, today).items()
+        for uid, st in evaluation.statuses(clinic_id, ids, today).items()
     }
     _cache.put(clinic_id, key, computed)
     return computed

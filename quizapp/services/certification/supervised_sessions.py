@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from ..extensions import db
-from ..models import BODY_REGIONS, SessionState, SupervisedSession, User, utcnow
-from . import audit, certification
+from ...extensions import db
+from ...models import BODY_REGIONS, SessionState, SupervisedSession, User, utcnow
+from ..people import audit_trail
+from . import evaluation
 
 IDENTIFIER_PATTERNS = [
     (re.compile(r"\b(d\.?o\.?b\.?|date of birth|born on|birth ?date)\b", re.I), "a date of birth"),
@@ -88,7 +89,7 @@ def review(session: SupervisedSession, supervisor: User, sign_off: bool, comment
     session.reviewed_by_id = supervisor.id
     session.reviewed_at = utcnow()
     session.review_comment = comment.strip() or None
-    audit.record(
+    audit_trail.record(
         "session.signed_off" if sign_off else "session.returned",
         actor=supervisor,
         subject=session.trainee,
@@ -97,4 +98,4 @@ def review(session: SupervisedSession, supervisor: User, sign_off: bool, comment
     )
     db.session.commit()
     if sign_off:
-        certification.refresh(session.trainee)
+        evaluation.refresh(session.trainee)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..models import Clinic, Role, User, utcnow
-from . import audit
+from ...extensions import db
+from ...models import Clinic, Role, User, utcnow
+from . import audit_trail
 from .passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
 
 
@@ -52,7 +52,7 @@ def create_user(
     )
     db.session.add(user)
     db.session.flush()
-    audit.record("user.created", actor=created_by, subject=user, role=role)
+    audit_trail.record("user.created", actor=created_by, subject=user, role=role)
     db.session.commit()
     return user
 
@@ -65,7 +65,7 @@ def authenticate(email: str, password: str) -> User | None:
     user = find_user(email)
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.active:
-        audit.record(
+        audit_trail.record(
             "login.failure",
             subject=user,
             email=normalise_email(email)[:254],
@@ -76,7 +76,7 @@ def authenticate(email: str, password: str) -> User | None:
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
-    audit.record("login.success", actor=user, subject=user)
+    audit_trail.record("login.success", actor=user, subject=user)
     db.session.commit()
     return user
 
@@ -88,5 +88,5 @@ def change_password(user: User, current: str, new: str) -> None:
         raise AccountError(f"The new password must be at least {MIN_LENGTH} characters.")
     user.password_hash = hash_password(new)
     user.session_version += 1
-    audit.record("password.changed", actor=user, subject=user)
+    audit_trail.record("password.changed", actor=user, subject=user)
     db.session.commit()
