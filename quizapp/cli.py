@@ -11,7 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from .extensions import db
 from .models import Role
-from .services.banks import bank_files, bank_import, interop
+from .services.banks import bank_files, bank_import, interop, testwise
 from .services.banks.interop import convert
 from .services.certification import reminders
 from .services.people import accounts
@@ -55,23 +55,59 @@ def _default_banks() -> str:
 
 @banks_cli.command("check")
 @click.argument("path", required=False)
-def check_banks(path: str | None) -> None:
-    """Validate bank files (no database). Exit status 1 on any error; warnings never fail."""
+@click.option(
+    "--testwise",
+    "run_testwise",
+    is_flag=True,
+    help="Also simulate knowledge-free strategies through the real draw and scoring.",
+)
+@click.option("--simulations", default=testwise.DEFAULT_SIMULATIONS, show_default=True, help="Trainees per bank.")
+def check_banks(path: str | None, run_testwise: bool, simulations: int) -> None:
+    """Validate bank files (no database). Exit status 1 on any error; warnings never fail.
+
+    With --testwise, also exit 1 when a strategy passes a bank within its attempt limit in
+    ``testwise.PASS_LIMIT`` or more of the simulated trainees.
+    """
     files = bank_files.read_bank_files(path or _default_banks())
     if not files:
         raise click.ClickException(f"no .yaml bank files found at {path or _default_banks()}")
     for f in files:
-        for problem in f.errors:
-            click.echo(f"error: {problem}", err=True)
-        for problem in f.warnings:
-            click.echo(f"warning: {problem}", err=True)
-        if f.ok:
-            click.echo(f"ok: {f.path} ({len(f.bank.questions)} questions)")
+        _report_file(f)
     errors = sum(len(f.errors) for f in files)
     warnings = sum(len(f.warnings) for f in files)
     click.echo(f"{len(files)} file(s), {errors} error(s), {warnings} warning(s)")
-    if errors:
+    guessable = _report_testwise([f.bank for f in files if f.ok], simulations) if run_testwise else 0
+    if errors or guessable:
         sys.exit(1)
+
+
+def _report_file(f: bank_files.BankFile) -> None:
+    for problem in f.errors:
+        click.echo(f"error: {problem}", err=True)
+    for problem in f.warnings:
+        click.echo(f"warning: {problem}", err=True)
+    if f.ok:
+        click.echo(f"ok: {f.path} ({len(f.bank.questions)} questions)")
+    if f.cues:
+        click.echo(f"  cue figures ({'errors' if f.cues_strict else 'warnings'} when over the limit):")
+        for figure in f.cues.figures:
+            click.echo(f"    {figure}")
+
+
+def _report_testwise(banks: list, simulations: int) -> int:
+    """Print each strategy's pass chances per bank; return how many reach the limit."""
+    over = 0
+    for bank in banks:
+        click.echo(f"{bank.id}: knowledge-free strategies, {simulations} simulated trainees")
+        click.echo(f"  {'strategy':34} {'mean score':>10} {'pass one attempt':>17} {'pass within limit':>18}")
+        for r in testwise.simulate(bank, simulations):
+            flag = "  <- too guessable" if r.pass_within_limit >= testwise.PASS_LIMIT else ""
+            over += bool(flag)
+            click.echo(
+                f"  {r.strategy:34} {r.mean_score:9.1f}% {100 * r.pass_one:16.1f}% "
+                f"{100 * r.pass_within_limit:12.1f}% ({r.attempts}){flag}"
+            )
+    return over
 
 
 @banks_cli.command("import")

@@ -19,8 +19,7 @@ from ..models import (
     utcnow,
 )
 from ..scoping import clinic_in_scope, trainee_in_scope
-from ..services.analytics import charts, dashboard, exports, trainee_report, xapi
-from ..services.analytics import item_report
+from ..services.analytics import charts, dashboard, exports, item_report, trainee_report, xapi
 from ..services.certification import evaluation, programmes, supervised_sessions
 from ..services.learning import memory_schedule
 from ..services.quiz import attempt_pages

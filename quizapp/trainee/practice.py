@@ -48,37 +48,25 @@ def practice_item(item_id: int):
     item = practice.user_item(current_user, item_id)
     if item is None:
         abort(404)
-    revision = item.revision
-    form = PracticeAnswerForm(len(item.choice_order), revision.type != "multiple")
-    if request.method == "POST" and item.answered_at is None:
-        if not form.validate_on_submit():
-            if form.csrf_token.errors:
-                abort(400)
-        else:
-            try:
-                practice.answer(item, form.answer.data, utcnow())
-            except ValueError:
-                abort(400)
-            except practice.AlreadyAnswered:
-                pass
-            return redirect(url_for("trainee.practice_item", item_id=item.id))
-    elif request.method == "POST":
-        return redirect(url_for("trainee.practice_item", item_id=item.id))  # a second submit changes nothing
-    texts = {c.id: c.text for c in revision.choices}
-    next_form = PracticeStartForm(
-        formdata=None,
-        data={
-            "bank": "" if item.mode == "review" else revision.question.bank.slug,
-            "subtopic": item.subtopic_id,
-            "review": item.mode == "review",
-        },
-    )
-    return render_template(
-        "trainee/practice_item.html",
-        item=item,
-        revision=revision,
-        options=[texts[i] for i in item.choice_order],
-        feedback=practice.feedback_options(item) if item.answered_at else None,
-        form=form,
-        next_form=next_form,
-    )
+    form = PracticeAnswerForm(len(item.choice_order), item.revision.type != "multiple")
+    if request.method == "POST":
+        if item.answered_at is not None or _take_answer(item, form):
+            return redirect(url_for("trainee.practice_item", item_id=item.id))  # a second submit changes nothing
+    page = practice.item_page(item)
+    next_form = PracticeStartForm(formdata=None, data=page.next_scope)
+    return render_template("trainee/practice_item.html", page=page, form=form, next_form=next_form)
+
+
+def _take_answer(item, form: PracticeAnswerForm) -> bool:
+    """Store a valid answer (True); False leaves the form's errors to show. Tampering is a 400."""
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return False
+    try:
+        practice.answer(item, form.answer.data, utcnow())
+    except ValueError:
+        abort(400)
+    except (practice.AlreadyAnswered, practice.HeldForOpenAttempt):
+        pass
+    return True

@@ -18,6 +18,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
+from . import item_writing
 from .bank_schema import Bank, BankHeader, Choice, Question
 
 REVIEW_MAX_AGE_DAYS = 730  # 24 months: older reviews are flagged for re-checking.
@@ -46,6 +47,8 @@ class BankFile:
     bank: Bank | None = None
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    cues: item_writing.Review | None = None  # cue figures of a structurally valid bank
+    cues_strict: bool = False  # the bank reports cues as errors (``item_writing: errors``)
 
     @property
     def ok(self) -> bool:
@@ -150,9 +153,28 @@ def read_bank_file(path: str | Path, today: dt.date | None = None) -> BankFile:
     governance_warnings(found, questions, today or dt.date.today())
 
     if not found.errors and header is not None:
-        result.bank = Bank.model_validate({**header.model_dump(), "questions": [q for _, q in questions]})
+        bank = Bank.model_validate({**header.model_dump(), "questions": [q for _, q in questions]})
+        result.cues, result.cues_strict = item_writing.review(bank), bank.item_writing == "errors"
+        report_cues(found, result.cues, strict=bank.item_writing == "errors")
+        if not found.errors:
+            result.bank = bank
     result.errors, result.warnings = found.errors, found.warnings
     return result
+
+
+def report_cues(found: _Collector, cues: item_writing.Review, strict: bool) -> None:
+    """Item flaws at their question; a figure over its limit at ``questions``, each feeding item noted.
+
+    ``strict`` banks (ours, and any bank that sets ``item_writing: errors``) fail on them;
+    others are warned, so a clinic's own bank imports while its author fixes the wording.
+    """
+    report = found.error if strict else found.warn
+    for flaw in cues.flaws:
+        report(("questions", flaw.index) + flaw.path, f"item-writing: {flaw.message}")
+    for figure in cues.failed_figures:
+        report(("questions",), f"item-writing: {figure}")
+        for index in figure.items:
+            found.warn(("questions", index), f"item-writing: feeds '{figure.name}'")
 
 
 def _loose_question(raw: object) -> Question:

@@ -88,6 +88,9 @@ class BankHeader(Strict):
     attempt_limit: int | None = Field(default=None, ge=1)
     cooldown_minutes: int = Field(default=0, ge=0)
     critical_min: int = Field(default=100, ge=1, le=100, description="percent on critical items")
+    item_writing: Literal["errors", "warnings"] = Field(
+        default="warnings", description="how `flask banks check` reports cues in the wording"
+    )
     description: str | None = None
     subtopics: list[Subtopic] = Field(min_length=1)
     cases: list[Case] = Field(default_factory=list)

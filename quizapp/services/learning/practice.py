@@ -1,7 +1,9 @@
 """Practice mode: one question at a time with immediate feedback, outside certification.
 
 Practice never touches attempts, so it can never change a certification status; it only
-feeds the memory schedule. Items record the revision and option order shown, and accept
+feeds the memory schedule. Nor may it answer an open attempt: a question in the trainee's
+unsubmitted attempt is never served, and an item served before the attempt began shows no key
+until the attempt is submitted. Items record the revision and option order shown, and accept
 one answer (a conditional update), so a double submit counts once.
 """
 
@@ -16,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...models import Bank, MemoryCard, PracticeItem, Question, QuestionRevision, User
-from ..quiz import scoring
+from ..quiz import attempts, scoring
 from . import memory_schedule
 
 
@@ -54,6 +56,12 @@ def choose_revision(
     candidates = _current_revisions(bank_id, subtopic_id)
     if not candidates:
         raise NothingToPractise("There are no questions here yet.")
+    held = attempts.questions_in_open_attempts(user.id)
+    candidates = [row for row in candidates if row.question_id not in held]
+    if not candidates:
+        raise NothingToPractise(
+            "Every question here is in the quiz attempt you have open. Submit it first, then practise them."
+        )
     by_question = {q: (rev, sub) for rev, q, sub in candidates}
     cards = {
         c.question_id: c
@@ -109,8 +117,18 @@ class AlreadyAnswered(Exception):
     pass
 
 
+class HeldForOpenAttempt(Exception):
+    """The item's question is in the trainee's open attempt: no answer, no key, until it is submitted."""
+
+
+def is_held(item: PracticeItem) -> bool:
+    return item.revision.question_id in attempts.questions_in_open_attempts(item.user_id)
+
+
 def answer(item: PracticeItem, display_positions: list[int], now: dt.datetime) -> float:
     """Score and store the answer once, and feed the memory schedule. Raises ValueError for a bad answer."""
+    if is_held(item):
+        raise HeldForOpenAttempt
     order = item.choice_order
     if not display_positions or any(not 0 <= p < len(order) for p in display_positions):
         raise ValueError("choose an answer that is on the page")
@@ -155,3 +173,33 @@ def feedback_options(item: PracticeItem) -> list[FeedbackOption]:
     return [
         FeedbackOption(by_id[i].text, i in chosen, by_id[i].is_correct, by_id[i].feedback) for i in item.choice_order
     ]
+
+
+@dataclasses.dataclass(frozen=True)
+class ItemPage:
+    """What the practice page shows: the question, and its feedback once answered (never while held)."""
+
+    item: PracticeItem
+    revision: QuestionRevision
+    options: list[str]  # in the order shown
+    feedback: list[FeedbackOption] | None
+    held: bool  # the question is in the trainee's open attempt
+    next_scope: dict  # the form data that serves the next question in the same scope
+
+
+def item_page(item: PracticeItem) -> ItemPage:
+    revision = item.revision
+    texts = {c.id: c.text for c in revision.choices}
+    held = is_held(item)
+    return ItemPage(
+        item=item,
+        revision=revision,
+        options=[texts[i] for i in item.choice_order],
+        feedback=feedback_options(item) if item.answered_at and not held else None,
+        held=held,
+        next_scope={
+            "bank": "" if item.mode == "review" else revision.question.bank.slug,
+            "subtopic": item.subtopic_id,
+            "review": item.mode == "review",
+        },
+    )

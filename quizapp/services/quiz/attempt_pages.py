@@ -170,6 +170,7 @@ class ReviewedItem:
     rationale: str
     references: list[dict]
     correction_reason: str | None
+    held: bool = False  # in the trainee's open attempt: the key, feedback and rationale are withheld
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,8 @@ class Review:
         )
 
 
-def review(attempt_id: int) -> Review:
+def review(attempt_id: int, held_questions: set[int] = frozenset()) -> Review:
+    """The attempt question by question; ``held_questions`` (in an open attempt) show no key."""
     attempt = load_for_review(attempt_id)
     items = []
     by_subtopic: OrderedDict[str, list] = OrderedDict()
@@ -207,6 +209,7 @@ def review(attempt_id: int) -> Review:
         chosen = aq.response.choice_ids if aq.response else set()
         choices = {c.id: c for c in rev.choices}
         score = aq.response.score if aq.response and aq.response.score is not None else 0.0
+        held = rev.question_id in held_questions
         items.append(
             ReviewedItem(
                 number=aq.position + 1,
@@ -217,14 +220,20 @@ def review(attempt_id: int) -> Review:
                 case_text=rev.case_text,
                 stem=rev.stem,
                 options=[
-                    ReviewedOption(choices[cid].text, cid in chosen, choices[cid].is_correct, choices[cid].feedback)
+                    ReviewedOption(
+                        choices[cid].text,
+                        cid in chosen,
+                        choices[cid].is_correct and not held,
+                        None if held else choices[cid].feedback,
+                    )
                     for cid in aq.choice_order
                 ],
                 score=score,
                 answered=bool(chosen),
-                rationale=rev.rationale,
-                references=rev.references,
+                rationale="" if held else rev.rationale,
+                references=[] if held else rev.references,
                 correction_reason=rev.correction_reason,
+                held=held,
             )
         )
         by_subtopic.setdefault(rev.subtopic.title, [aq.critical, []])[1].append(score)

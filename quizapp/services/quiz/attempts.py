@@ -130,6 +130,34 @@ def cooldown_until(user: User, bank: Bank, now: dt.datetime) -> dt.datetime | No
     return until if until > now else None
 
 
+def questions_seen(user: User, bank: Bank) -> set[int]:
+    """Questions (across revisions) that ``user`` was shown in earlier attempts on ``bank``."""
+    return set(
+        db.session.scalars(
+            select(QuestionRevision.question_id)
+            .join(AttemptQuestion, AttemptQuestion.revision_id == QuestionRevision.id)
+            .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
+            .where(Attempt.user_id == user.id, Attempt.bank_id == bank.id)
+            .distinct()
+        )
+    )
+
+
+def questions_in_open_attempts(user_id: int) -> set[int]:
+    """Questions (across revisions) in the trainee's unsubmitted attempts on any bank.
+
+    Practice and review must not reveal their keys while the attempt is open.
+    """
+    return set(
+        db.session.scalars(
+            select(QuestionRevision.question_id)
+            .join(AttemptQuestion, AttemptQuestion.revision_id == QuestionRevision.id)
+            .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
+            .where(Attempt.user_id == user_id, Attempt.state == AttemptState.IN_PROGRESS)
+        )
+    )
+
+
 def _candidates(bank: Bank) -> list[drawing.Candidate]:
     rows = db.session.execute(
         select(QuestionRevision, Question.position)
@@ -148,6 +176,7 @@ def _candidates(bank: Bank) -> list[drawing.Candidate]:
             case=rev.case_slug,
             question_type=rev.type,
             choice_ids=tuple(c.id for c in rev.choices),
+            question_id=rev.question_id,
         )
         for rev, _ in rows
     ]
@@ -171,7 +200,7 @@ def start_or_resume(user: User, bank: Bank, now: dt.datetime | None = None, seed
         raise CooldownActive(until)
     seed = secrets.randbits(31) if seed is None else seed
     candidates = _candidates(bank)
-    drawn = drawing.draw(candidates, bank.questions_per_attempt, seed)
+    drawn = drawing.draw(candidates, bank.questions_per_attempt, seed, seen=questions_seen(user, bank))
     if not drawn:
         raise NoQuestions("This bank has no questions yet.")
     critical_ids, critical_min = _critical_rules(user, bank)

@@ -3,6 +3,11 @@
 Drawing is a pure function of the candidates and a seed, so that a draw can be reproduced
 in tests and explained afterwards. Questions that share a clinical case are drawn as one
 unit and shown together, in the author's order, so the case reads as a case.
+
+Exposure control: a retake should test knowledge, not memory of the last form. Questions the
+trainee has already been shown in the bank (``seen``, by question, across revisions) go to the
+back of their sub-topic's queue, so a retake draws unseen questions within the same sub-topic
+stratification as far as the bank allows, and only then repeats.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ class Candidate:
     case: str | None
     question_type: str
     choice_ids: tuple[int, ...]  # in the author's order
+    question_id: int | None = None  # the question across its revisions (for exposure control)
 
 
 @dataclass(frozen=True)
@@ -40,15 +46,24 @@ def _units(candidates: list[Candidate]) -> list[list[Candidate]]:
     return units
 
 
-def draw(candidates: list[Candidate], count: int, seed: int, stratify: bool = True) -> list[DrawnQuestion]:
+def draw(
+    candidates: list[Candidate],
+    count: int,
+    seed: int,
+    stratify: bool = True,
+    seen: frozenset[int] | set[int] = frozenset(),
+) -> list[DrawnQuestion]:
     """Draw up to ``count`` questions; with ``stratify``, sub-topics take turns so each is covered.
 
     A case unit is only taken whole and only when it fits in what is left of ``count``.
+    Units holding fewer ``seen`` questions come first (random among equals).
     Option order is shuffled per question, except True/False, which keeps its natural order.
     """
     rng = random.Random(seed)
     units = _units(candidates)
     rng.shuffle(units)
+    if seen:
+        units.sort(key=lambda unit: sum(c.question_id in seen for c in unit))  # stable: keeps the shuffle
     if stratify:
         pools: dict[str, list[list[Candidate]]] = defaultdict(list)
         for unit in units:
