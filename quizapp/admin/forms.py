@@ -65,3 +65,20 @@ def programme_form(
     form.critical_subtopics.choices = [(s.id, f"{s.bank.title}: {s.title}") for s in subtopics]
     form.bank_ids = [b.id for b in banks]
     return form
+
+
+def programme_rules(form: ProgrammeFormBase, banks: list[Bank]) -> dict:
+    """The validated form as the keyword arguments of ``programmes.update_programme``."""
+    return {
+        "require_all_banks": form.require_all_banks.data,
+        "bank_marks": {
+            b.id: form[f"bank_{b.id}_mark"].data
+            for b in banks
+            if form[f"bank_{b.id}_required"].data or form[f"bank_{b.id}_mark"].data
+        },
+        "validity_months": form.validity_months.data,
+        "sessions_required": form.sessions_required.data,
+        "region_minimums": {r: form[f"region_{r}"].data or 0 for r in BODY_REGIONS},
+        "critical_subtopic_ids": set(form.critical_subtopics.data or []),
+        "critical_min": form.critical_min.data,
+    }

@@ -23,31 +23,35 @@ def _clinic_or_none(clinic_id: int) -> Clinic | None:
 
 @bp.route("/people", methods=["GET", "POST"])
 def people():
-    clinics = _clinics()
     create = CreateUserForm()
-    create.set_clinics(clinics)
+    create.set_clinics(_clinics())
     if create.validate_on_submit():
-        try:
-            user = accounts.create_user(
-                create.email.data,
-                create.name.data,
-                create.password.data,
-                create.role.data,
-                _clinic_or_none(create.clinic.data),
-                created_by=current_user,
-            )
-        except accounts.AccountError as exc:
-            db.session.rollback()
-            create.email.errors.append(str(exc))
-        else:
-            flash(f"Created {user.role} {user.email}. Give them the temporary password in person.", "info")
+        if _create_person(create):
             return redirect(url_for("admin.people"))
     elif request.method == "POST" and create.csrf_token.errors:
         abort(400)
-    everyone = db.session.execute(
-        select(User, Clinic.name).outerjoin(Clinic).order_by(Clinic.name, User.role, User.name)
-    ).all()
-    return render_template("admin/people.html", people=everyone, create=create, clinic_form=ClinicForm())
+    return render_template(
+        "admin/people.html", people=administration.everyone(), create=create, clinic_form=ClinicForm()
+    )
+
+
+def _create_person(form: CreateUserForm) -> bool:
+    """Create the account the form describes; on a refusal, put the reason on the form (False)."""
+    try:
+        user = accounts.create_user(
+            form.email.data,
+            form.name.data,
+            form.password.data,
+            form.role.data,
+            _clinic_or_none(form.clinic.data),
+            created_by=current_user,
+        )
+    except accounts.AccountError as exc:
+        db.session.rollback()
+        form.email.errors.append(str(exc))
+        return False
+    flash(f"Created {user.role} {user.email}. Give them the temporary password in person.", "info")
+    return True
 
 
 @bp.post("/clinics")

@@ -1,13 +1,12 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import BODY_REGIONS, Bank, Clinic, Question, Subtopic, User
+from ..models import BODY_REGIONS, Bank, Clinic, Question, User
 from ..services.certification import evaluation, programmes
 from . import bp
-from .forms import programme_form
+from .forms import programme_form, programme_rules
 from .people_forms import ClinicForm
 
 
@@ -29,31 +28,11 @@ def home():
 def programme(clinic_id: int):
     clinic = db.get_or_404(Clinic, clinic_id)
     prog = evaluation.programme_for(clinic.id)
-    banks = db.session.scalars(select(Bank).order_by(Bank.title)).all()
-    subtopics = db.session.scalars(
-        select(Subtopic).options(selectinload(Subtopic.bank)).order_by(Subtopic.bank_id, Subtopic.position)
-    ).all()
-    form = programme_form(
-        prog, list(banks), list(subtopics), formdata=request.form if request.method == "POST" else None
-    )
+    banks, subtopics = programmes.rule_choices()
+    form = programme_form(prog, banks, subtopics, formdata=request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate_on_submit():
-        marks = {
-            b.id: form[f"bank_{b.id}_mark"].data
-            for b in banks
-            if form[f"bank_{b.id}_required"].data or form[f"bank_{b.id}_mark"].data
-        }
         try:
-            programmes.update_programme(
-                prog,
-                current_user,
-                require_all_banks=form.require_all_banks.data,
-                bank_marks=marks,
-                validity_months=form.validity_months.data,
-                sessions_required=form.sessions_required.data,
-                region_minimums={r: form[f"region_{r}"].data or 0 for r in BODY_REGIONS},
-                critical_subtopic_ids=set(form.critical_subtopics.data or []),
-                critical_min=form.critical_min.data,
-            )
+            programmes.update_programme(prog, current_user, **programme_rules(form, banks))
         except programmes.RuleError as exc:
             flash(str(exc), "error")
         else:

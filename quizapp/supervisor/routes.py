@@ -8,7 +8,6 @@ from ..certificate_responses import pdf_response
 from ..extensions import db
 from ..models import (
     BODY_REGIONS,
-    Accommodation,
     Attempt,
     Bank,
     Certificate,
@@ -16,12 +15,10 @@ from ..models import (
     SessionState,
     SupervisedSession,
     User,
-    utcnow,
 )
 from ..scoping import clinic_in_scope, trainee_in_scope
-from ..services.analytics import charts, dashboard, exports, item_report, trainee_report, xapi
+from ..services.analytics import dashboard, exports, item_report, trainee_report, xapi
 from ..services.certification import evaluation, programmes, supervised_sessions
-from ..services.learning import memory_schedule
 from ..services.quiz import attempt_pages
 from . import bp
 from .forms import AccommodationForm, DashboardFilterForm, ReviewSessionForm, RevokeForm
@@ -145,35 +142,16 @@ def _same_site(url: str | None) -> bool:
 @bp.get("/trainees/<int:user_id>")
 def trainee(user_id: int):
     person = trainee_in_scope(user_id)
-    result = evaluation.refresh(person)
-    attempts = db.session.scalars(
-        select(Attempt).where(Attempt.user_id == person.id).order_by(Attempt.started_at.desc())
-    ).all()
-    logs = db.session.scalars(
-        select(SupervisedSession)
-        .where(SupervisedSession.trainee_id == person.id)
-        .order_by(SupervisedSession.session_date.desc())
-    ).all()
-    accommodation = db.session.scalar(select(Accommodation).where(Accommodation.user_id == person.id))
-    programme = evaluation.programme_for(person.clinic_id)
-    chart = charts.score_history(trainee_report.history_series(list(attempts)))
-    form = AccommodationForm(obj=accommodation) if accommodation else AccommodationForm()
+    view = trainee_report.overview(person)
     return render_template(
         "supervisor/trainee.html",
         person=person,
-        result=result,
-        attempts=attempts,
-        logs=logs,
+        **vars(view),
         regions=BODY_REGIONS,
-        accommodation=accommodation,
-        accommodation_form=form,
+        accommodation_form=AccommodationForm(obj=view.accommodation) if view.accommodation else AccommodationForm(),
         revoke_form=RevokeForm(),
         review_form=ReviewSessionForm(),
         validity=evaluation.validity,
-        chart=chart,
-        strengths=trainee_report.subtopic_strengths(person),
-        mastery=[m for m in memory_schedule.mastery(person.id, utcnow()) if m.seen],
-        programme=programme,
     )
 
 

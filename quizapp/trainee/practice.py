@@ -49,9 +49,8 @@ def practice_item(item_id: int):
     if item is None:
         abort(404)
     form = PracticeAnswerForm(len(item.choice_order), item.revision.type != "multiple")
-    if request.method == "POST":
-        if item.answered_at is not None or _take_answer(item, form):
-            return redirect(url_for("trainee.practice_item", item_id=item.id))  # a second submit changes nothing
+    if request.method == "POST" and (item.answered_at is not None or _take_answer(item, form)):
+        return redirect(url_for("trainee.practice_item", item_id=item.id))  # a second submit changes nothing
     page = practice.item_page(item)
     next_form = PracticeStartForm(formdata=None, data=page.next_scope)
     return render_template("trainee/practice_item.html", page=page, form=form, next_form=next_form)

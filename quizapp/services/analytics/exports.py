@@ -134,22 +134,25 @@ def attempt_rows(clinic_id: int | None) -> tuple[list[str], Iterator[list[object
     return header, body()
 
 
-def response_rows(clinic_id: int | None) -> tuple[list[str], Iterator[list[object]]]:
-    header = [
-        "attempt_id",
-        "name",
-        "email",
-        "bank",
-        "position",
-        "question_id",
-        "revision",
-        "subtopic",
-        "type",
-        "critical",
-        "selected",
-        "correct",
-        "score",
-    ]
+RESPONSE_HEADER = [
+    "attempt_id",
+    "name",
+    "email",
+    "bank",
+    "position",
+    "question_id",
+    "revision",
+    "subtopic",
+    "type",
+    "critical",
+    "selected",
+    "correct",
+    "score",
+]
+
+
+def _responses_query(clinic_id: int | None):
+    """Every response of every submitted attempt in scope, with the keys the trainee ticked, in attempt order."""
     selected_keys = (
         select(func.aggregate_strings(Choice.key, ","))
         .select_from(ResponseChoice)
@@ -184,18 +187,27 @@ def response_rows(clinic_id: int | None) -> tuple[list[str], Iterator[list[objec
         .where(Attempt.state == AttemptState.SUBMITTED)
         .order_by(Attempt.id, AttemptQuestion.position)
     )
-    if clinic_id is not None:
-        query = query.where(User.clinic_id == clinic_id)
+    return query if clinic_id is None else query.where(User.clinic_id == clinic_id)
+
+
+def _answer_keys() -> dict[int, str]:
+    """Each revision's correct choice keys, sorted and comma-joined (one grouped query)."""
+    return {
+        revision_id: ",".join(sorted(joined.split(",")))
+        for revision_id, joined in db.session.execute(
+            select(Choice.revision_id, func.aggregate_strings(Choice.key, ","))
+            .where(Choice.is_correct)
+            .group_by(Choice.revision_id)
+        )
+    }
+
+
+def response_rows(clinic_id: int | None) -> tuple[list[str], Iterator[list[object]]]:
+    """One row per answered item, streamed: the export that item analysis elsewhere can start from."""
+    query = _responses_query(clinic_id)
 
     def body():
-        keys = {
-            revision_id: ",".join(sorted(joined.split(",")))
-            for revision_id, joined in db.session.execute(
-                select(Choice.revision_id, func.aggregate_strings(Choice.key, ","))
-                .where(Choice.is_correct)
-                .group_by(Choice.revision_id)
-            )
-        }
+        keys = _answer_keys()
         for r in db.session.execute(query.execution_options(yield_per=5000)):
             selected = ",".join(sorted(r.selected.split(","))) if r.selected else ""
             yield [
@@ -214,4 +226,4 @@ def response_rows(clinic_id: int | None) -> tuple[list[str], Iterator[list[objec
                 r.score,
             ]
 
-    return header, body()
+    return RESPONSE_HEADER, body()

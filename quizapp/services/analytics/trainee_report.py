@@ -1,14 +1,31 @@
-"""What a supervisor sees about one trainee beyond certification: scores over time, sub-topic strengths."""
+"""What a supervisor sees about one trainee: status, attempts, sessions, scores over time, strengths."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
 
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from ...extensions import db
-from ...models import Attempt, AttemptQuestion, AttemptState, Bank, QuestionRevision, Response, Subtopic, User
+from ...models import (
+    Accommodation,
+    Attempt,
+    AttemptQuestion,
+    AttemptState,
+    Bank,
+    Programme,
+    QuestionRevision,
+    Response,
+    Subtopic,
+    SupervisedSession,
+    User,
+    utcnow,
+)
+from ..certification import evaluation
+from ..learning import memory_schedule
+from . import charts
 from .charts import Series
 
 
@@ -43,3 +60,42 @@ def subtopic_strengths(user: User) -> list[SubtopicStrength]:
     ).all()
     out = [SubtopicStrength(bank, sub, n, round(100 * float(avg or 0), 1)) for bank, sub, n, avg in rows]
     return sorted(out, key=lambda s: (s.score, s.bank, s.subtopic))
+
+
+@dataclass(frozen=True)
+class TraineeOverview:
+    """Everything the supervisor's drill-down shows about one trainee."""
+
+    result: evaluation.CertificationStatus
+    attempts: list[Attempt]  # newest first
+    logs: list[SupervisedSession]  # newest first
+    accommodation: Accommodation | None
+    programme: Programme
+    chart: Markup
+    strengths: list[SubtopicStrength]
+    mastery: list[memory_schedule.Mastery]
+
+
+def overview(person: User) -> TraineeOverview:
+    """The drill-down for ``person``; refreshes their certification first so it shows the current status."""
+    result = evaluation.refresh(person)
+    attempts = list(
+        db.session.scalars(select(Attempt).where(Attempt.user_id == person.id).order_by(Attempt.started_at.desc()))
+    )
+    logs = list(
+        db.session.scalars(
+            select(SupervisedSession)
+            .where(SupervisedSession.trainee_id == person.id)
+            .order_by(SupervisedSession.session_date.desc())
+        )
+    )
+    return TraineeOverview(
+        result=result,
+        attempts=attempts,
+        logs=logs,
+        accommodation=db.session.scalar(select(Accommodation).where(Accommodation.user_id == person.id)),
+        programme=evaluation.programme_for(person.clinic_id),
+        chart=charts.score_history(history_series(attempts)),
+        strengths=subtopic_strengths(person),
+        mastery=[m for m in memory_schedule.mastery(person.id, utcnow()) if m.seen],
+    )

@@ -113,41 +113,27 @@ def _file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+BANK_FIELDS = (
+    "topic",
+    "title",
+    "description",
+    "version",
+    "pass_mark",
+    "questions_per_attempt",
+    "time_limit_minutes",
+    "attempt_limit",
+    "cooldown_minutes",
+    "critical_min",
+)
+
+
 def _import_bank(spec: BankModel, source_hash: str) -> ImportReport:
+    """Bring one bank's rows in line with its file: header, sub-topics, one revision per changed question."""
     report = ImportReport(bank=spec.id)
-    bank = db.session.scalar(select(Bank).where(Bank.slug == spec.id).options(selectinload(Bank.subtopics)))
+    bank = _bank_row(spec, source_hash, report)
     if bank is None:
-        bank = Bank(slug=spec.id, source_hash="", version=spec.version)
-        db.session.add(bank)
-        report.created = True
-    elif bank.source_hash == source_hash:
-        report.unchanged = len(spec.questions)
         return report
-    for name in (
-        "topic",
-        "title",
-        "description",
-        "version",
-        "pass_mark",
-        "questions_per_attempt",
-        "time_limit_minutes",
-        "attempt_limit",
-        "cooldown_minutes",
-        "critical_min",
-    ):
-        setattr(bank, name, getattr(spec, name))
-    bank.source_hash = source_hash
-    bank.imported_at = utcnow()
-
-    subtopics = {s.slug: s for s in bank.subtopics}
-    for position, st in enumerate(spec.subtopics):
-        row = subtopics.get(st.id) or Subtopic(slug=st.id)
-        row.title, row.critical, row.position = st.title, st.critical, position
-        if st.id not in subtopics:
-            bank.subtopics.append(row)
-            subtopics[st.id] = row
-    db.session.flush()
-
+    subtopics = _sync_subtopics(bank, spec)
     existing = {
         q.external_id: q
         for q in db.session.scalars(
@@ -156,68 +142,118 @@ def _import_bank(spec: BankModel, source_hash: str) -> ImportReport:
     }
     cases = {c.id: c for c in spec.cases}
     corrected: dict[int, set[str]] = {}  # old revision id -> corrected key
-    now = utcnow()
     for position, q in enumerate(spec.questions):
-        case = cases.get(q.case) if q.case else None
-        critical = q.critical or subtopics[q.subtopic].critical
-        digest = content_hash(q, case.model_dump() if case else None, critical)
-        question = existing.get(q.id)
-        if question is None:
-            question = Question(bank_id=bank.id, external_id=q.id, current_number=0)
-            db.session.add(question)
-            report.added.append(q.id)
-        question.position, question.reviewed_on = position, q.reviewed
-        if question.retired_at is not None:
-            question.retired_at = None
-            report.restored.append(q.id)
-        current = next((r for r in question.revisions if r.number == question.current_number), None)
-        if current is not None and current.content_hash == digest:
-            report.unchanged += 1
-            continue
-        revision = QuestionRevision(
-            number=question.current_number + 1,
-            content_hash=digest,
-            type=q.type,
-            subtopic_id=subtopics[q.subtopic].id,
-            difficulty=q.difficulty,
-            case_slug=q.case,
-            case_title=case.title if case else None,
-            case_text=case.text if case else None,
-            stem=q.stem,
-            rationale=q.rationale,
-            references=[r.model_dump(exclude_none=True) for r in q.references],
-            critical=critical,
-            as_of=q.as_of,
-            jurisdiction=q.jurisdiction,
-            correction_reason=q.correction_reason if q.correction else None,
-            choices=[
-                Choice(key=key, text=text, feedback=feedback, is_correct=ok, position=i)
-                for i, (key, text, feedback, ok) in enumerate(choices_of(q))
-            ],
-        )
-        question.revisions.append(revision)
-        question.current_number = revision.number
-        new_key = {key for key, _, _, ok in choices_of(q) if ok}
-        if current is not None:
-            report.revised.append(q.id)
-            old_key = {c.key for c in current.choices if c.is_correct}
-            if q.correction:
-                report.corrections.append(q.id)
-                for old in question.revisions[:-1]:
-                    corrected[old.id] = new_key
-            elif old_key != new_key:
-                report.notes.append(
-                    f"{q.id}: answer key changed without 'correction: true'; past attempts keep their scores"
-                )
-    seen = {q.id for q in spec.questions}
-    for external_id, question in existing.items():
-        if external_id not in seen and question.retired_at is None:
-            question.retired_at = now
-            report.retired.append(external_id)
+        _import_question(bank, q, position, subtopics, cases, existing, report, corrected)
+    _retire_missing(existing, {q.id for q in spec.questions}, report)
     db.session.flush()
     if corrected:
         report.regrades = _regrade(bank, corrected)
     return report
+
+
+def _bank_row(spec: BankModel, source_hash: str, report: ImportReport) -> Bank | None:
+    """The bank's row with the file's header applied; None when the file is byte-for-byte as last imported."""
+    bank = db.session.scalar(select(Bank).where(Bank.slug == spec.id).options(selectinload(Bank.subtopics)))
+    if bank is None:
+        bank = Bank(slug=spec.id, source_hash="", version=spec.version)
+        db.session.add(bank)
+        report.created = True
+    elif bank.source_hash == source_hash:
+        report.unchanged = len(spec.questions)
+        return None
+    for name in BANK_FIELDS:
+        setattr(bank, name, getattr(spec, name))
+    bank.source_hash = source_hash
+    bank.imported_at = utcnow()
+    return bank
+
+
+def _sync_subtopics(bank: Bank, spec: BankModel) -> dict[str, Subtopic]:
+    """Sub-topics by slug, created or updated in the file's order (never deleted: revisions point at them)."""
+    subtopics = {s.slug: s for s in bank.subtopics}
+    for position, st in enumerate(spec.subtopics):
+        row = subtopics.get(st.id) or Subtopic(slug=st.id)
+        row.title, row.critical, row.position = st.title, st.critical, position
+        if st.id not in subtopics:
+            bank.subtopics.append(row)
+            subtopics[st.id] = row
+    db.session.flush()
+    return subtopics
+
+
+def _import_question(
+    bank: Bank,
+    q: QuestionModel,
+    position: int,
+    subtopics: dict[str, Subtopic],
+    cases: dict,
+    existing: dict[str, Question],
+    report: ImportReport,
+    corrected: dict[int, set[str]],
+) -> None:
+    """Add, restore or revise one question; a ``correction`` records the new key for every older revision."""
+    case = cases.get(q.case) if q.case else None
+    critical = q.critical or subtopics[q.subtopic].critical
+    digest = content_hash(q, case.model_dump() if case else None, critical)
+    question = existing.get(q.id)
+    if question is None:
+        question = Question(bank_id=bank.id, external_id=q.id, current_number=0)
+        db.session.add(question)
+        report.added.append(q.id)
+    question.position, question.reviewed_on = position, q.reviewed
+    if question.retired_at is not None:
+        question.retired_at = None
+        report.restored.append(q.id)
+    current = next((r for r in question.revisions if r.number == question.current_number), None)
+    if current is not None and current.content_hash == digest:
+        report.unchanged += 1
+        return
+    revision = _revision(q, question.current_number + 1, digest, subtopics[q.subtopic], case, critical)
+    question.revisions.append(revision)
+    question.current_number = revision.number
+    if current is None:
+        return
+    report.revised.append(q.id)
+    new_key = {key for key, _, _, ok in choices_of(q) if ok}
+    if q.correction:
+        report.corrections.append(q.id)
+        for old in question.revisions[:-1]:
+            corrected[old.id] = new_key
+    elif {c.key for c in current.choices if c.is_correct} != new_key:
+        report.notes.append(f"{q.id}: answer key changed without 'correction: true'; past attempts keep their scores")
+
+
+def _revision(q: QuestionModel, number: int, digest: str, subtopic: Subtopic, case, critical: bool) -> QuestionRevision:
+    return QuestionRevision(
+        number=number,
+        content_hash=digest,
+        type=q.type,
+        subtopic_id=subtopic.id,
+        difficulty=q.difficulty,
+        case_slug=q.case,
+        case_title=case.title if case else None,
+        case_text=case.text if case else None,
+        stem=q.stem,
+        rationale=q.rationale,
+        references=[r.model_dump(exclude_none=True) for r in q.references],
+        critical=critical,
+        as_of=q.as_of,
+        jurisdiction=q.jurisdiction,
+        correction_reason=q.correction_reason if q.correction else None,
+        choices=[
+            Choice(key=key, text=text, feedback=feedback, is_correct=ok, position=i)
+            for i, (key, text, feedback, ok) in enumerate(choices_of(q))
+        ],
+    )
+
+
+def _retire_missing(existing: dict[str, Question], in_file: set[str], report: ImportReport) -> None:
+    """Questions deleted from the file stop being drawn; their revisions and history stay."""
+    now = utcnow()
+    for external_id, question in existing.items():
+        if external_id not in in_file and question.retired_at is None:
+            question.retired_at = now
+            report.retired.append(external_id)
 
 
 def _regrade(bank: Bank, corrected: dict[int, set[str]]) -> list[Regrade]:

@@ -139,50 +139,48 @@ def evaluate(
     today: dt.date,
 ) -> CertificationStatus:
     """Decide the status from rules and records. Pure: no queries, no clock."""
-    latest = max(certificates, key=lambda c: c.issued_at, default=None)
     # Passes before the most recent revocation never count again, whatever was issued since.
     revoked_after = max((c.revoked_at for c in certificates if c.revoked_at), default=None)
-    requirements: list[Requirement] = []
     by_bank: dict[int, list[Pass]] = defaultdict(list)
     for p in passes:
         by_bank[p.bank_id].append(p)
+    requirements = [
+        _bank_requirement(rule, by_bank.get(rule.bank_id, []), revoked_after, rules.validity_months, today)
+        for rule in rules.banks
+    ] + _session_requirements(rules, sessions)
+    return _standing(requirements, certificates, any_activity, rules.validity_months, today)
 
-    for rule in rules.banks:
-        taken = by_bank.get(rule.bank_id, [])
-        qualifying = sorted((p for p in taken if qualifies(p, rule.mark)), key=lambda p: p.at)
-        if revoked_after is not None:
-            qualifying = [p for p in qualifying if p.at > revoked_after]
-        valid = [p for p in qualifying if today < add_months(p.at.date(), rules.validity_months)]
-        if valid:
-            requirements.append(
-                Requirement(
-                    "bank",
-                    rule.slug,
-                    f"Pass {rule.title} (at least {rule.mark}%)",
-                    True,
-                    f"Passed with {valid[-1].score:.0f}% on {valid[-1].at:%d %b %Y}",
-                    met_at=valid[0].at,
-                    valid_until=add_months(valid[-1].at.date(), rules.validity_months),
-                )
-            )
-        elif qualifying:
-            lapsed = add_months(qualifying[-1].at.date(), rules.validity_months)
-            requirements.append(
-                Requirement(
-                    "bank",
-                    rule.slug,
-                    f"Pass {rule.title} (at least {rule.mark}%)",
-                    False,
-                    f"Last pass expired on {lapsed:%d %b %Y}: pass it again",
-                )
-            )
-        else:
-            best = max((p.score for p in taken), default=None)
-            detail = "Not attempted yet" if best is None else f"Best so far {best:.0f}%, not yet a pass"
-            requirements.append(
-                Requirement("bank", rule.slug, f"Pass {rule.title} (at least {rule.mark}%)", False, detail)
-            )
 
+def _bank_requirement(
+    rule: BankRule, taken: list[Pass], revoked_after: dt.datetime | None, validity_months: int, today: dt.date
+) -> Requirement:
+    """Met by a qualifying pass that is still valid; a lapsed pass and the best try so far explain why not."""
+    label = f"Pass {rule.title} (at least {rule.mark}%)"
+    qualifying = sorted((p for p in taken if qualifies(p, rule.mark)), key=lambda p: p.at)
+    if revoked_after is not None:
+        qualifying = [p for p in qualifying if p.at > revoked_after]
+    valid = [p for p in qualifying if today < add_months(p.at.date(), validity_months)]
+    if valid:
+        return Requirement(
+            "bank",
+            rule.slug,
+            label,
+            True,
+            f"Passed with {valid[-1].score:.0f}% on {valid[-1].at:%d %b %Y}",
+            met_at=valid[0].at,
+            valid_until=add_months(valid[-1].at.date(), validity_months),
+        )
+    if qualifying:
+        lapsed = add_months(qualifying[-1].at.date(), validity_months)
+        return Requirement("bank", rule.slug, label, False, f"Last pass expired on {lapsed:%d %b %Y}: pass it again")
+    best = max((p.score for p in taken), default=None)
+    detail = "Not attempted yet" if best is None else f"Best so far {best:.0f}%, not yet a pass"
+    return Requirement("bank", rule.slug, label, False, detail)
+
+
+def _session_requirements(rules: Rules, sessions: SessionTally) -> list[Requirement]:
+    """The supervised-session total and each body region's minimum, with when each was reached."""
+    requirements = []
     if rules.sessions_required:
         done = sessions.signed
         met = done >= rules.sessions_required
@@ -199,24 +197,33 @@ def evaluate(
     for region, minimum in rules.region_minimums:
         done = sessions.by_region.get(region, 0)
         met = done >= minimum
-        name = BODY_REGIONS.get(region, region)
         requirements.append(
             Requirement(
                 "region",
                 region,
-                f"At least {minimum} sessions in {name}",
+                f"At least {minimum} sessions in {BODY_REGIONS.get(region, region)}",
                 met,
                 f"{min(done, minimum)} of {minimum} signed off",
                 met_at=sessions.region_reached_at.get(region) if met else None,
             )
         )
+    return requirements
 
+
+def _standing(
+    requirements: list[Requirement],
+    certificates: Sequence[Certificate],
+    any_activity: bool,
+    validity_months: int,
+    today: dt.date,
+) -> CertificationStatus:
+    """Certified (or expiring) when every requirement is met; else revoked, expired, in progress or not started."""
     history = sorted(certificates, key=lambda c: c.issued_at)
-    revoked = latest if latest is not None and latest.revoked_at is not None else None
+    latest = history[-1] if history else None
     if requirements and all(r.met for r in requirements):
         earned_at = max(r.met_at for r in requirements if r.met_at)
         validity = [r.valid_until for r in requirements if r.valid_until]
-        expires_on = min(validity) if validity else add_months(earned_at.date(), rules.validity_months)
+        expires_on = min(validity) if validity else add_months(earned_at.date(), validity_months)
         current = max(
             (c for c in history if c.revoked_at is None and c.expires_on > today),
             key=lambda c: c.expires_on,
@@ -224,8 +231,8 @@ def evaluate(
         )
         status = Status.EXPIRING if (expires_on - today).days <= EXPIRING_DAYS else Status.CERTIFIED
         return CertificationStatus(status, requirements, earned_at, expires_on, current, None, history)
-    if revoked is not None:
-        return CertificationStatus(Status.REVOKED, requirements, revoked=revoked, history=history)
+    if latest is not None and latest.revoked_at is not None:
+        return CertificationStatus(Status.REVOKED, requirements, revoked=latest, history=history)
     standing = [c for c in history if c.revoked_at is None]
     if standing and all(c.expires_on <= today for c in standing):
         return CertificationStatus(Status.EXPIRED, requirements, history=history)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...models import (
@@ -116,3 +117,14 @@ def set_accommodation(
     )
     db.session.commit()
     return current
+
+
+def rule_choices() -> tuple[list[Bank], list[Subtopic]]:
+    """The banks and sub-topics a programme can name, in the order the rules page lists them."""
+    banks = list(db.session.scalars(select(Bank).order_by(Bank.title)))
+    subtopics = list(
+        db.session.scalars(
+            select(Subtopic).options(selectinload(Subtopic.bank)).order_by(Subtopic.bank_id, Subtopic.position)
+        )
+    )
+    return banks, subtopics

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from ...extensions import db
 from ...models import Clinic, Role, User
 from . import accounts, audit_trail
@@ -52,3 +54,10 @@ def update_user(admin: User, user: User, *, role: str, clinic: Clinic | None, ac
         user.session_version += 1
         db.session.commit()
     return changes
+
+
+def everyone() -> list:
+    """Every account with its clinic's name, grouped by clinic, then role, then name (one query)."""
+    return list(
+        db.session.execute(select(User, Clinic.name).outerjoin(Clinic).order_by(Clinic.name, User.role, User.name))
+    )

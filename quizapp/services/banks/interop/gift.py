@@ -155,14 +155,8 @@ def import_bank(text: str, skip_unsupported: bool = False, defaults: dict | None
 
 
 def _parse_question(raw: str, meta: dict, subtopic: str, cases: dict[str, dict]) -> dict | Skipped:
-    title = ""
-    if raw.startswith("::"):
-        end = raw.find("::", 2)
-        title, raw = _unescape(raw[2:end]), raw[end + 2 :].strip()
-    if raw.startswith("[html]"):
-        raw = raw[6:]
-    elif raw.startswith("[") and "]" in raw:
-        raw = raw[raw.index("]") + 1 :]
+    """One GIFT question as a bank question dict, or ``Skipped`` for a type banks cannot hold."""
+    title, raw = _title_and_text(raw)
     name = title or raw[:40]
     open_at = _find_unescaped(raw, "{")
     if open_at < 0:
@@ -171,17 +165,10 @@ def _parse_question(raw: str, meta: dict, subtopic: str, cases: dict[str, dict])
     if close_at < 0 or raw[close_at + 1 :].strip():
         return Skipped(name, "missing word")
     stem_html = raw[:open_at]
-    body = raw[open_at + 1 : close_at].strip()
-    general = ""
-    general_at = body.find("####")
-    if general_at >= 0:
-        body, general = body[:general_at].strip(), body[general_at + 4 :]
-    if not body:
-        return Skipped(name, "essay")
-    if body.startswith("#"):
-        return Skipped(name, "numerical")
-    if "->" in body:
-        return Skipped(name, "matching")
+    body, general = _answer_block(raw[open_at + 1 : close_at])
+    unsupported = _unsupported_kind(body)
+    if unsupported:
+        return Skipped(name, unsupported)
     paragraphs = [strip_html(_unescape(p)) for p in stem_html.split("</p>") if strip_html(_unescape(p))]
     case = meta.pop("case", None)
     if case:
@@ -198,31 +185,66 @@ def _parse_question(raw: str, meta: dict, subtopic: str, cases: dict[str, dict])
     choice_ids = meta.pop("choice_ids", [])
     head = _split_unescaped(body, "#")[0][1].strip().upper()
     if head in ("T", "TRUE", "F", "FALSE"):
-        q["type"] = "true_false"
-        q["answer"] = head.startswith("T")
+        q["type"], q["answer"] = "true_false", head.startswith("T")
     else:
         tokens = [(sep, piece) for sep, piece in _split_unescaped(body, "=~") if sep]
         if not tokens or not any(sep == "~" for sep, _ in tokens):
             return Skipped(name, "short answer")
-        weighted = any(piece.strip().startswith("%") for _, piece in tokens)
-        q["type"] = "multiple" if weighted else "single"
-        q["choices"], q["correct"] = [], []
-        for i, (sep, piece) in enumerate(tokens):
-            weight = 100.0 if sep == "=" else 0.0
-            piece = piece.strip()
-            if piece.startswith("%"):
-                end = piece.find("%", 1)
-                weight, piece = float(piece[1:end]), piece[end + 1 :]
-            pieces = _split_unescaped(piece, "#")
-            answer_text = pieces[0][1]
-            feedback = "#".join(p for _, p in pieces[1:])
-            cid = choice_ids[i] if i < len(choice_ids) else ("abcdefgh"[i] if i < 8 else f"c{i}")
-            choice = {"id": cid, "text": strip_html(_unescape(answer_text))}
-            if strip_html(_unescape(feedback)):
-                choice["feedback"] = strip_html(_unescape(feedback))
-            q["choices"].append(choice)
-            if weight > 0:
-                q["correct"].append(cid)
+        q.update(_choices(tokens, choice_ids))
     q["rationale"] = strip_html(_unescape(general).split('<ul class="references">', 1)[0])
     q.update(meta)
     return q
+
+
+def _title_and_text(raw: str) -> tuple[str, str]:
+    """Split off the ``::title::`` and the ``[format]`` marker."""
+    title = ""
+    if raw.startswith("::"):
+        end = raw.find("::", 2)
+        title, raw = _unescape(raw[2:end]), raw[end + 2 :].strip()
+    if raw.startswith("[html]"):
+        raw = raw[6:]
+    elif raw.startswith("[") and "]" in raw:
+        raw = raw[raw.index("]") + 1 :]
+    return title, raw
+
+
+def _answer_block(block: str) -> tuple[str, str]:
+    """The answers inside ``{...}`` and the general feedback after ``####``."""
+    body, general = block.strip(), ""
+    general_at = body.find("####")
+    if general_at >= 0:
+        body, general = body[:general_at].strip(), body[general_at + 4 :]
+    return body, general
+
+
+def _unsupported_kind(body: str) -> str | None:
+    if not body:
+        return "essay"
+    if body.startswith("#"):
+        return "numerical"
+    if "->" in body:
+        return "matching"
+    return None
+
+
+def _choices(tokens: list[tuple[str, str]], choice_ids: list[str]) -> dict:
+    """Choices and keys from ``=right`` / ``~wrong`` / ``~%50%partly`` tokens; any weight makes it select-all."""
+    weighted = any(piece.strip().startswith("%") for _, piece in tokens)
+    out: dict = {"type": "multiple" if weighted else "single", "choices": [], "correct": []}
+    for i, (sep, piece) in enumerate(tokens):
+        weight = 100.0 if sep == "=" else 0.0
+        piece = piece.strip()
+        if piece.startswith("%"):
+            end = piece.find("%", 1)
+            weight, piece = float(piece[1:end]), piece[end + 1 :]
+        pieces = _split_unescaped(piece, "#")
+        feedback = strip_html(_unescape("#".join(p for _, p in pieces[1:])))
+        cid = choice_ids[i] if i < len(choice_ids) else ("abcdefgh"[i] if i < 8 else f"c{i}")
+        choice = {"id": cid, "text": strip_html(_unescape(pieces[0][1]))}
+        if feedback:
+            choice["feedback"] = feedback
+        out["choices"].append(choice)
+        if weight > 0:
+            out["correct"].append(cid)
+    return out
