@@ -25,6 +25,31 @@ from .bank_schema import Bank, Question
 
 ABSOLUTES = frozenset({"always", "never", "only", "all", "none", "every", "no", "must", "cannot"})
 HEDGES = frozenset({"may", "can", "often", "usually", "some", "might", "could", "generally", "typically", "sometimes"})
+# Words of a careful, evidence-minded answer ("the evidence is limited; refer"): a test-wise
+# trainee who learns that the cautious option is usually right picks it without knowing why.
+CAUTIOUS = frozenset(
+    {
+        "uncertain",
+        "unclear",
+        "unknown",
+        "limited",
+        "insufficient",
+        "inconclusive",
+        "unproven",
+        "not",
+        "no",
+        "cannot",
+        "may",
+        "might",
+        "evidence",
+        "refer",
+        "stop",
+        "check",
+        "caution",
+        "yet",
+        "whether",
+    }
+)
 STOPWORDS = frozenset(
     [
         "the",
@@ -120,6 +145,11 @@ def words(text: str) -> list[str]:
 
 def content_words(text: str) -> set[str]:
     return {w for w in words(text) if len(w) > 2 and w not in STOPWORDS}
+
+
+def caution(text: str) -> int:
+    """How many words of cautious, evidence-minded phrasing ``text`` holds."""
+    return sum(w in CAUTIOUS for w in words(text))
 
 
 def has_any(text: str, vocabulary: frozenset[str]) -> bool:

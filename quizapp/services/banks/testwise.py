@@ -58,6 +58,11 @@ STRATEGIES = (
         lambda q: [float(item_writing.has_any(c.text, item_writing.HEDGES)) for c in q.choices],
         _always(True),
     ),
+    Strategy(
+        "most cautious wording",
+        lambda q: [float(item_writing.caution(c.text)) for c in q.choices],
+        lambda q, rng: item_writing.caution(q.stem) > 0,
+    ),
     Strategy("random guessing", None, lambda q, rng: rng.random() < 0.5),
 )
 
