@@ -27,15 +27,18 @@ def create_app(config: type[Config] | dict[str, Any] | None = None, *, migration
         app.config.from_object(config)
     _require_secret_key(app)
 
-    from . import database, errors, security
+    from . import database, errors, public_urls, security
 
     database.init_app(app)
+    public_urls.init_app(app)
     if migrations:
         from flask_migrate import Migrate
 
         # Batch mode: SQLite alters tables by copying them.
         Migrate(render_as_batch=True).init_app(app, db, directory=str(INSTANCE_DIR.parent / "migrations"))
     csrf.init_app(app)
+    from . import rate_limit_storage  # noqa: F401  (registers the "database://" limiter storage)
+
     limiter.init_app(app)
     login_manager.init_app(app)
     security.init_app(app)

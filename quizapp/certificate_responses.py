@@ -1,12 +1,13 @@
 """HTTP responses for certificates, shared by the trainee, supervisor and public pages."""
 
-from flask import Response, url_for
+from flask import Response
 
 from .models import Certificate
+from .public_urls import external_url
 
 
 def verify_url(certificate: Certificate) -> str:
-    return url_for("public.verify", code=certificate.code, _external=True)
+    return external_url("public.verify", code=certificate.code)
 
 
 def pdf_response(certificate: Certificate) -> Response:

@@ -47,11 +47,34 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = None  # a long quiz must not lose its token; the session bounds it
     RATELIMIT_ENABLED = True
-    # Redis when configured, so that several workers share one count; memory otherwise.
-    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+    # Shared by every worker: Redis when configured (several machines), else the app's own database
+    # (quizapp/rate_limit_storage.py), so `make run` holds its limits with nothing to install.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "database://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")  # per client address
-    ACCOUNT_LOGIN_RATE_LIMIT = os.environ.get("ACCOUNT_LOGIN_RATE_LIMIT", "5 per 15 minutes")  # failures per e-mail
+    # Failed logins on one account from one address (or one browser the owner has used before).
+    ACCOUNT_LOGIN_RATE_LIMIT = os.environ.get("ACCOUNT_LOGIN_RATE_LIMIT", "5 per 15 minutes")
+    # Failed logins on one account from browsers it has never logged in on, from every address
+    # together: slows a distributed guess; it cannot lock the owner out of a browser they use.
+    ACCOUNT_UNKNOWN_DEVICE_RATE_LIMIT = os.environ.get("ACCOUNT_UNKNOWN_DEVICE_RATE_LIMIT", "20 per hour")
+    # Wrong current passwords on the change-password page, per account (a hijacked session must
+    # not be able to guess the real password).
+    PASSWORD_CHECK_RATE_LIMIT = os.environ.get("PASSWORD_CHECK_RATE_LIMIT", "5 per 15 minutes")
+    # "Forgot password" requests, per address and per e-mail.
+    RESET_REQUEST_RATE_LIMIT = os.environ.get("RESET_REQUEST_RATE_LIMIT", "5 per hour")
+    DEVICE_COOKIE_DAYS = 365
+
+    # The canonical external address (https://needlework.example.org): QR codes, e-mailed links and
+    # exported ids use it, never the request's Host header; requests for any other host are refused.
+    PUBLIC_URL = (os.environ.get("PUBLIC_URL") or "").rstrip("/") or None
+    EXTRA_TRUSTED_HOSTS = os.environ.get("EXTRA_TRUSTED_HOSTS", "")  # e.g. an internal health-check host
+    # Strict-Transport-Security on responses to HTTPS requests (seconds; 0 turns it off).
+    HSTS_MAX_AGE = int(os.environ.get("HSTS_MAX_AGE", str(365 * 24 * 3600)))
+    # Request bodies: nothing the app accepts is near this (a quiz page posts a few hundred bytes).
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(256 * 1024)))
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_FROM = os.environ.get("MAIL_FROM", "needlework@localhost")
     QUESTION_BANK_DIR = os.environ.get(
         "QUESTION_BANK_DIR", str(Path(__file__).resolve().parent.parent / "question_banks")
     )
@@ -65,3 +88,6 @@ class TestConfig(Config):
     # The limiter runs in tests too; these limits only bite in the tests that lower them.
     LOGIN_RATE_LIMIT = "1000 per minute"
     ACCOUNT_LOGIN_RATE_LIMIT = "1000 per minute"
+    ACCOUNT_UNKNOWN_DEVICE_RATE_LIMIT = "1000 per minute"
+    PASSWORD_CHECK_RATE_LIMIT = "1000 per minute"
+    RESET_REQUEST_RATE_LIMIT = "1000 per minute"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import uuid
 
-from flask import Flask, g, render_template, request
+from flask import Flask, Response, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from .extensions import db, login_manager
 
@@ -23,6 +23,10 @@ MESSAGES = {
     403: ("Not allowed", "You do not have permission to do that."),
     404: ("Not found", "There is nothing here, or it is not yours to see."),
     405: ("Not allowed", "That action is not available here."),
+    413: (
+        "Too large",
+        "What you sent is larger than this site accepts, so nothing was saved. Go back and send less.",
+    ),
     429: ("Too many attempts", "Too many requests in a short time. Wait a minute and try again."),
     500: ("Something went wrong", "An unexpected error happened. Your saved answers are safe."),
     503: (
@@ -87,11 +91,17 @@ def init_app(app: Flask) -> None:
             400, "Your form expired or was tampered with, so nothing was saved. Reload the page and try again."
         )
 
+    @app.errorhandler(SecurityError)
+    def untrusted_host(exc: SecurityError):
+        """A Host outside TRUSTED_HOSTS: no page can be built for it (its URLs would name that host)."""
+        return Response("Bad request: this site does not answer to that host name.\n", 400, mimetype="text/plain")
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if exc.code and exc.code < 400:
             return exc
-        return render_error(exc.code or 500, exc.description if exc.code == 429 else None)
+        shown = getattr(exc, "user_message", None) or (exc.description if exc.code == 429 else None)
+        return render_error(exc.code or 500, shown)
 
     @app.errorhandler(OperationalError)
     def database_down(exc: OperationalError):

@@ -10,10 +10,17 @@ from .extensions import db
 from .models import Clinic, Role, User
 
 
+def database_id(value: str) -> int:
+    """A query-string id: digits that fit an INTEGER column (anything else is ignored, never an overflow)."""
+    if not value.isascii() or not value.isdigit() or len(value) > 10 or not 0 < int(value) < 2**31:
+        raise ValueError(value)
+    return int(value)
+
+
 def clinic_in_scope() -> Clinic:
     """Supervisors: their own clinic. Admins: the clinic named by ?clinic=, else the first."""
     if current_user.is_admin:
-        wanted = request.args.get("clinic", type=int)
+        wanted = request.args.get("clinic", type=database_id)
         query = select(Clinic).order_by(Clinic.name)
         clinic = db.session.get(Clinic, wanted) if wanted else db.session.scalars(query).first()
     else:

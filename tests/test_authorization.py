@@ -26,6 +26,8 @@ MATRIX = {
     "auth.login": ("GET", "/auth/login", (OK, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT)),
     "auth.logout": ("POST", "/auth/logout", (REDIRECT,) * 6),
     "auth.change_password": ("GET", "/auth/password", (LOGIN, OK, OK, OK, OK, OK)),
+    "auth.forgot_password": ("GET", "/auth/forgot", (OK, OK, OK, OK, OK, OK)),
+    "auth.reset_password": ("GET", "/auth/reset/not-a-real-token", (REDIRECT,) * 6),
     "public.verify": ("GET", "/verify/{code}", (OK, OK, OK, OK, OK, OK)),
     "trainee.home": ("GET", "/trainee/", (LOGIN, OK, OK, GONE, GONE, GONE)),
     "trainee.bank": ("GET", "/trainee/banks/tiny", (LOGIN, OK, OK, GONE, GONE, GONE)),
@@ -74,6 +76,7 @@ MATRIX = {
     "admin.people": ("GET", "/admin/people", (LOGIN, GONE, GONE, GONE, GONE, OK)),
     "admin.person": ("GET", "/admin/people/{trainee}", (LOGIN, GONE, GONE, GONE, GONE, OK)),
     "admin.create_clinic": ("POST", "/admin/clinics", (LOGIN, GONE, GONE, GONE, GONE, REDIRECT)),
+    "admin.reset_password": ("POST", "/admin/people/{trainee}/reset-password", (LOGIN, GONE, GONE, GONE, GONE, OK)),
     "admin.audit": ("GET", "/admin/audit", (LOGIN, GONE, GONE, GONE, GONE, OK)),
 }
 

@@ -6,9 +6,9 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Clinic, User
-from ..services.people import accounts, administration, audit_viewer
+from ..services.people import accounts, administration, audit_viewer, password_resets
 from . import bp
-from .people_forms import NO_CLINIC, AuditFilterForm, ClinicForm, CreateUserForm, EditUserForm
+from .people_forms import NO_CLINIC, AuditFilterForm, ClinicForm, CreateUserForm, EditUserForm, ResetPasswordForm
 
 
 def _clinics() -> list[Clinic]:
@@ -72,7 +72,9 @@ def create_clinic():
 @bp.route("/people/<int:user_id>", methods=["GET", "POST"])
 def person(user_id: int):
     user = db.get_or_404(User, user_id)
-    form = EditUserForm(obj=None if request.method == "POST" else user, data={"clinic": user.clinic_id or NO_CLINIC})
+    # Only ``data``: with ``obj`` the clinic field would read ``user.clinic`` (an object, not an id)
+    # and open on "No clinic", so saving unchanged would fail.
+    form = EditUserForm(data={"role": user.role, "active": user.active, "clinic": user.clinic_id or NO_CLINIC})
     form.set_clinics(_clinics())
     if form.validate_on_submit():
         try:
@@ -91,8 +93,31 @@ def person(user_id: int):
             return redirect(url_for("admin.person", user_id=user.id))
     elif request.method == "POST" and form.csrf_token.errors:
         abort(400)
+    return _person_page(user, form)
+
+
+def _person_page(user: User, form: EditUserForm, temporary_password: str | None = None):
     history = audit_viewer.events(subject_user_id=user.id)
-    return render_template("admin/person.html", person=user, form=form, history=history)
+    return render_template(
+        "admin/person.html",
+        person=user,
+        form=form,
+        reset_form=ResetPasswordForm(),
+        temporary_password=temporary_password,
+        history=history,
+    )
+
+
+@bp.post("/people/<int:user_id>/reset-password")
+def reset_password(user_id: int):
+    """A temporary password, shown once on this page (never flashed into the session cookie)."""
+    user = db.get_or_404(User, user_id)
+    if not ResetPasswordForm().validate_on_submit():
+        abort(400)
+    temporary = password_resets.reset_by_admin(current_user, user)
+    form = EditUserForm(data={"role": user.role, "active": user.active, "clinic": user.clinic_id or NO_CLINIC})
+    form.set_clinics(_clinics())
+    return _person_page(user, form, temporary_password=temporary)
 
 
 @bp.get("/audit")

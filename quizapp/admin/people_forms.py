@@ -15,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from ..form_validators import CleanName
 from ..models import Role
 from ..services.people.passwords import MIN_LENGTH
 
@@ -23,7 +24,7 @@ NO_CLINIC = 0
 
 
 class ClinicForm(FlaskForm):
-    name = StringField("New clinic name", validators=[DataRequired(), Length(max=120)])
+    name = StringField("New clinic name", validators=[DataRequired(), Length(max=120), CleanName("The clinic's name")])
     submit = SubmitField("Add clinic")
 
 
@@ -46,7 +47,7 @@ class CreateUserForm(_ClinicChoice):
             Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an e-mail address."),
         ],
     )
-    name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
+    name = StringField("Full name", validators=[DataRequired(), Length(max=120), CleanName()])
     role = SelectField("Role", choices=ROLE_CHOICES, default=Role.TRAINEE.value)
     password = PasswordField(
         f"Temporary password (at least {MIN_LENGTH} characters)",
@@ -70,3 +71,7 @@ class AuditFilterForm(FlaskForm):
     kind = StringField("Event", validators=[Optional(), Length(max=64)])
     clinic = IntegerField("Clinic", validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
     page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=100_000)])
+
+
+class ResetPasswordForm(FlaskForm):
+    submit = SubmitField("Reset password")

@@ -22,3 +22,16 @@ class ChangePasswordForm(FlaskForm):
         "Repeat new password", validators=[DataRequired(), EqualTo("new", "The two new passwords differ.")]
     )
     submit = SubmitField("Change password")
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+    submit = SubmitField("E-mail me a reset link")
+
+
+class NewPasswordForm(FlaskForm):
+    new = PasswordField("New password", validators=[DataRequired(), Length(min=MIN_LENGTH, max=1024)])
+    confirm = PasswordField(
+        "Repeat new password", validators=[DataRequired(), EqualTo("new", "The two new passwords differ.")]
+    )
+    submit = SubmitField("Set new password")

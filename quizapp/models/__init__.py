@@ -15,7 +15,7 @@ from .certification import (
     SessionState,
     SupervisedSession,
 )
-from .people import Clinic, Role, User
+from .people import Clinic, LoginSession, RateLimitCounter, Role, User
 from .practice import MemoryCard, PracticeItem
 from .time import utcnow
 
@@ -37,6 +37,8 @@ __all__ = [
     "Bank",
     "Choice",
     "Clinic",
+    "LoginSession",
+    "RateLimitCounter",
     "Question",
     "QuestionRevision",
     "Response",

@@ -6,7 +6,8 @@ import datetime as dt
 import enum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, Float, ForeignKey, String
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -50,6 +51,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped on password change: every other session of this user stops being valid.
     session_version: Mapped[int] = mapped_column(default=1)
+    # Set by an administrator's reset: the person must choose a new password before anything else.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None]
 
@@ -77,3 +80,29 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email!r} {self.role}>"
+
+
+class LoginSession(db.Model):
+    """One login on one browser. Logout ends it on the server, so a copied cookie stops working.
+
+    The browser's session holds a random token; only its SHA-256 is stored here.
+    """
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[dt.datetime | None]
+    ended_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class RateLimitCounter(db.Model):
+    """Fixed-window counters of the rate limiter, shared by every worker through the database."""
+
+    __tablename__ = "rate_limit_counter"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int]
+    expires_at: Mapped[float] = mapped_column(Float)  # epoch seconds

@@ -11,6 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..form_validators import Finite
 from ..services.certification.evaluation import Status
 
 
@@ -22,7 +23,7 @@ class ReviewSessionForm(FlaskForm):
 
 class AccommodationForm(FlaskForm):
     time_multiplier = DecimalField(
-        "Time multiplier", places=2, default=1, validators=[InputRequired(), NumberRange(min=1, max=4)]
+        "Time multiplier", places=2, default=1, validators=[InputRequired(), Finite(), NumberRange(min=1, max=4)]
     )
     extra_attempts = IntegerField("Extra attempts", default=0, validators=[InputRequired(), NumberRange(min=0, max=20)])
     reason = TextAreaField("Reason", validators=[DataRequired(), Length(max=2000)])

@@ -16,6 +16,7 @@ from ..models import (
     SupervisedSession,
     User,
 )
+from ..public_urls import site_root
 from ..scoping import clinic_in_scope, trainee_in_scope
 from ..services.analytics import dashboard, exports, item_report, trainee_report, xapi
 from ..services.certification import evaluation, programmes, supervised_sessions
@@ -79,7 +80,7 @@ def export_responses():
 def export_xapi():
     """Attempt results as xAPI statements (a JSON array), for a learning record store."""
     clinic = clinic_in_scope()
-    body = xapi.to_json_array(xapi.clinic_statements(clinic.id, request.url_root))
+    body = xapi.to_json_array(xapi.clinic_statements(clinic.id, site_root()))
     response = Response(stream_with_context(body), mimetype="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="xapi-clinic-{clinic.id}.json"'
     response.headers["Cache-Control"] = "no-store"

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import smtplib
 from dataclasses import dataclass
-from email.message import EmailMessage
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from ...extensions import db
 from ...models import Certificate, ReminderSent, User, utcnow
+from .. import mail
 
 THRESHOLDS = (90, 60, 30)
 
@@ -67,17 +65,9 @@ def send_due(today: dt.date | None = None) -> list[Reminder]:
 
 
 def _email(user: User, cert: Certificate, days_left: int) -> bool:
-    server = current_app.config.get("MAIL_SERVER")
-    if not server:
-        return False
-    message = EmailMessage()
-    message["From"] = current_app.config.get("MAIL_FROM", "needlework@localhost")
-    message["To"] = user.email
-    message["Subject"] = f"Your dry-needling certification expires in {days_left} days"
-    message.set_content(
+    return mail.send(
+        user.email,
+        f"Your dry-needling certification expires in {days_left} days",
         f"Hello {user.name},\n\nYour certification expires on {cert.expires_on:%d %B %Y}. "
-        "To recertify, pass the required quizzes again before then.\n"
+        "To recertify, pass the required quizzes again before then.\n",
     )
-    with smtplib.SMTP(server, int(current_app.config.get("MAIL_PORT", 25)), timeout=10) as smtp:
-        smtp.send_message(message)
-    return True

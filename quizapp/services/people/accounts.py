@@ -6,12 +6,20 @@ from sqlalchemy import func, select
 
 from ...extensions import db
 from ...models import Clinic, Role, User, utcnow
-from . import audit_trail
+from . import audit_trail, login_sessions, names
 from .passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
 
 
 class AccountError(Exception):
     """A rule stopped the change; the message is written for the person doing it."""
+
+
+def clean_name(text: str, what: str = "A name") -> str:
+    """``names.clean`` with its refusal as an ``AccountError``."""
+    try:
+        return names.clean(text, what)
+    except names.BadName as exc:
+        raise AccountError(str(exc)) from exc
 
 
 def normalise_email(email: str) -> str:
@@ -27,9 +35,10 @@ def find_clinic(name: str) -> Clinic | None:
 
 
 def get_or_create_clinic(name: str) -> Clinic:
+    name = clean_name(name, "A clinic's name")
     clinic = find_clinic(name)
     if clinic is None:
-        clinic = Clinic(name=name.strip())
+        clinic = Clinic(name=name)
         db.session.add(clinic)
         db.session.flush()
     return clinic
@@ -48,7 +57,11 @@ def create_user(
     if find_user(email) is not None:
         raise AccountError(f"an account for {normalise_email(email)} already exists")
     user = User(
-        email=normalise_email(email), name=name.strip(), password_hash=hash_password(password), role=role, clinic=clinic
+        email=normalise_email(email),
+        name=clean_name(name),
+        password_hash=hash_password(password),
+        role=role,
+        clinic=clinic,
     )
     db.session.add(user)
     db.session.flush()
@@ -81,12 +94,19 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def change_password(user: User, current: str, new: str) -> None:
+class WrongPassword(AccountError):
+    """The current password given was not right (counted against the account by the rate limiter)."""
+
+
+def change_password(user: User, current: str, new: str, keep_session: str | None = None) -> None:
+    """Replace the password; every other session of the user ends (``keep_session`` is this one's token)."""
     if not verify_password(user.password_hash, current):
-        raise AccountError("Your current password is not right.")
+        raise WrongPassword("Your current password is not right.")
     if len(new) < MIN_LENGTH:
         raise AccountError(f"The new password must be at least {MIN_LENGTH} characters.")
     user.password_hash = hash_password(new)
     user.session_version += 1
+    user.must_change_password = False
+    login_sessions.end_all(user.id, "password_changed", keep=keep_session)
     audit_trail.record("password.changed", actor=user, subject=user)
     db.session.commit()

@@ -11,9 +11,7 @@ from . import accounts, audit_trail
 
 def create_clinic(admin: User, name: str) -> Clinic:
     """A new clinic; raises ``AccountError`` when the name (case-insensitively) is taken."""
-    name = name.strip()
-    if not name:
-        raise accounts.AccountError("A clinic needs a name.")
+    name = accounts.clean_name(name, "A clinic's name")
     if accounts.find_clinic(name) is not None:
         raise accounts.AccountError(f"A clinic called {name!r} already exists.")
     clinic = Clinic(name=name)
