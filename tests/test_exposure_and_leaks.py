@@ -120,7 +120,13 @@ def open_attempt(app, tmp_path):
         held = _drawn_questions(attempt)
         revisions = db.session.scalars(select(QuestionRevision).where(QuestionRevision.question_id.in_(held))).all()
         secrets = [r.rationale for r in revisions] + [c.feedback for r in revisions for c in r.choices if c.feedback]
-        facts = {"trainee_id": trainee.id, "bank": bank.slug, "attempt_id": attempt.id, "held": held, "secrets": secrets}
+        facts = {
+            "trainee_id": trainee.id,
+            "bank": bank.slug,
+            "attempt_id": attempt.id,
+            "held": held,
+            "secrets": secrets,
+        }
         db.session.remove()
     return facts
 
