@@ -31,10 +31,11 @@ def test_every_shipped_file_passes_the_check(shipped):
 
 @pytest.mark.parametrize("bank_id", sorted(EXPECTED))
 def test_bank_size_mix_and_teaching_fields(shipped, bank_id):
-    """At least 60 questions, every type and difficulty, cases, a rationale and a full reference each."""
+    """At least 100 questions, every type and difficulty, cases, a rationale and a full reference each."""
     bank = shipped[0][bank_id].bank
     questions = bank.questions
-    assert len(questions) >= 60
+    assert len(questions) >= 100
+    assert bank.item_writing == "errors", "our banks fail the check on any cue in the wording"
     types = Counter(q.type for q in questions)
     assert types["single"] >= 20 and types["multiple"] >= 6 and types["true_false"] >= 6, types
     difficulty = Counter(q.difficulty for q in questions)

@@ -78,3 +78,17 @@ def test_the_simulation_draws_what_the_app_draws(app, shipped):
             assert in_app == simulated, bank_id
             assert bank.questions_per_attempt == file_bank.questions_per_attempt
             assert bank.pass_mark == file_bank.pass_mark
+
+
+@pytest.mark.parametrize("bank_id", ["mechanisms", "indications", "acupuncture-comparison", "safety"])
+def test_a_retake_of_a_shipped_bank_draws_only_unseen_questions(shipped, bank_id):
+    """On each shipped bank, the first retake shares no question with the first attempt, over 200 seeds."""
+    from quizapp.services.quiz import drawing
+
+    bank = shipped[bank_id]
+    candidates = testwise._candidates(bank)
+    for seed in range(200):
+        first = {d.revision_id for d in drawing.draw(candidates, bank.questions_per_attempt, seed)}
+        second = {d.revision_id for d in drawing.draw(candidates, bank.questions_per_attempt, seed + 1, seen=first)}
+        assert len(first) == len(second) == bank.questions_per_attempt
+        assert not first & second, (seed, first & second)
