@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Float, ForeignKey, String
+from sqlalchemy import CheckConstraint, Float, ForeignKey, LargeBinary, String
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -26,6 +26,13 @@ class Clinic(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Times are stored in UTC and shown in the clinic's zone (an IANA name, e.g. "Europe/Dublin").
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # The clinic's lead, who signs its certificates, and the logo printed on them (PNG or JPEG).
+    signatory_name: Mapped[str | None] = mapped_column(String(120))
+    signatory_title: Mapped[str | None] = mapped_column(String(120))
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    logo_mime: Mapped[str | None] = mapped_column(String(32))
 
     users: Mapped[list[User]] = relationship(back_populates="clinic")
 
@@ -55,6 +62,10 @@ class User(UserMixin, db.Model):
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None]
+    # The login before this one: "what happened since your last visit" counts from here.
+    previous_login_at: Mapped[dt.datetime | None]
+    # A professional registration number (optional), printed on the certificate.
+    registration_number: Mapped[str | None] = mapped_column(String(40))
 
     # Joined: every page header shows the clinic, so load it with the user in one query.
     clinic: Mapped[Clinic | None] = relationship(back_populates="users", lazy="joined")
