@@ -27,8 +27,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None, *, migration
         app.config.from_object(config)
     _require_secret_key(app)
 
-    from . import database, errors, public_urls, security
+    from . import clinic_time, database, errors, public_urls, security
 
+    clinic_time.init_app(app)
     database.init_app(app)
     public_urls.init_app(app)
     if migrations:
