@@ -175,7 +175,7 @@ def test_correct_answers_never_reach_the_browser_before_submit(app, client, trai
         assert "correct" not in html.lower()
         assert "data-" not in html.replace("data-autosave", "").replace("data-save-status", "").replace(
             "data-seconds-left", ""
-        ).replace("data-timer", "").replace("data-answered-count", "")
+        ).replace("data-timer", "").replace("data-answered-count", "").replace("data-label", "")
         values = re.findall(r'name="answer"[^>]*value="([^"]*)"', html)
         assert all(v.isdigit() and int(v) < 5 for v in values), "option values are display positions only"
         for cid in correct_ids:

@@ -26,8 +26,15 @@ from .forms import AccommodationForm, DashboardFilterForm, ReviewSessionForm, Re
 
 
 def _filters(form: DashboardFilterForm) -> dashboard.Filters:
+    """The filters from the query string; a value that does not fit is dropped, and ``form.ignored``
+    says which (a stale bookmark or a typed URL deserves the page, not an error)."""
+    form.ignored = []
     if not form.validate():
-        abort(400)
+        for field in form:
+            if field.errors:
+                form.ignored.append(f"{field.label.text or field.name} “{(field.raw_data or [''])[0][:40]}”")
+                field.data = field.default
+                field.errors = []
     return dashboard.Filters(
         q=(form.q.data or "").strip(),
         status=form.status.data or "",
@@ -213,7 +220,8 @@ def item_analysis():
         abort(404)
     everywhere = current_user.is_admin and request.args.get("scope") == "all"
     first_only = request.args.get("attempts") != "all"
-    analysis = item_report.analyse(bank, None if everywhere else clinic.id, first_only=first_only)
+    earlier = request.args.get("revisions") == "all"
+    analysis = item_report.analyse(bank, None if everywhere else clinic.id, first_only=first_only, earlier=earlier)
     return render_template(
         "supervisor/items.html", clinic=clinic, banks=banks, analysis=analysis, everywhere=everywhere
     )

@@ -176,9 +176,8 @@ def fingerprint(clinic_id: int, today: dt.date) -> tuple:
     trainee_ids = select(User.id).where(User.clinic_id == clinic_id, User.role == Role.TRAINEE)
     per_table = [
         select(func.count(User.id), func.max(User.id)).where(User.clinic_id == clinic_id, User.role == Role.TRAINEE),
-        select(func.count(Attempt.id), func.max(Attempt.submitted_at)).where(
-            Attempt.user_id.in_(trainee_ids), Attempt.state == AttemptState.SUBMITTED
-        ),
+        # Every attempt: opening one is activity ("in progress"), submitting one changes the latest time.
+        select(func.count(Attempt.id), func.max(Attempt.submitted_at)).where(Attempt.user_id.in_(trainee_ids)),
         select(
             func.count(SupervisedSession.id), func.max(SupervisedSession.id), func.max(SupervisedSession.reviewed_at)
         ).where(SupervisedSession.trainee_id.in_(trainee_ids)),

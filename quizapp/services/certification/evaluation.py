@@ -104,6 +104,7 @@ class Requirement:
     detail: str
     met_at: dt.datetime | None = None
     valid_until: dt.date | None = None
+    critical_missed: bool = False  # the best try reached the mark but missed a must-pass item
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,11 @@ class CertificationStatus:
     @property
     def is_certified(self) -> bool:
         return self.status in (Status.CERTIFIED, Status.EXPIRING)
+
+
+def count_of(n: int, noun: str) -> str:
+    """ "1 supervised session", "2 supervised sessions" (every noun here takes an -s)."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def qualifies(p: Pass, mark: int) -> bool:
@@ -173,9 +179,16 @@ def _bank_requirement(
     if qualifying:
         lapsed = add_months(qualifying[-1].at.date(), validity_months)
         return Requirement("bank", rule.slug, label, False, f"Last pass expired on {lapsed:%d %b %Y}: pass it again")
-    best = max((p.score for p in taken), default=None)
-    detail = "Not attempted yet" if best is None else f"Best so far {best:.0f}%, not yet a pass"
-    return Requirement("bank", rule.slug, label, False, detail)
+    if revoked_after is not None and any(qualifies(p, rule.mark) for p in taken):
+        detail = f"Passes before the certificate was revoked on {revoked_after:%d %b %Y} no longer count: pass it again"
+        return Requirement("bank", rule.slug, label, False, detail)
+    best = max(taken, key=lambda p: (p.score, p.at), default=None)
+    if best is None:
+        return Requirement("bank", rule.slug, label, False, "Not attempted yet")
+    if best.score >= rule.mark:  # the total was enough: a must-pass item was missed
+        detail = f"Best so far {best.score:.0f}% — not passed: critical item missed"
+        return Requirement("bank", rule.slug, label, False, detail, critical_missed=True)
+    return Requirement("bank", rule.slug, label, False, f"Best so far {best.score:.0f}%, not yet a pass")
 
 
 def _session_requirements(rules: Rules, sessions: SessionTally) -> list[Requirement]:
@@ -188,7 +201,7 @@ def _session_requirements(rules: Rules, sessions: SessionTally) -> list[Requirem
             Requirement(
                 "sessions",
                 "sessions",
-                f"{rules.sessions_required} supervised sessions signed off",
+                f"{count_of(rules.sessions_required, 'supervised session')} signed off",
                 met,
                 f"{min(done, rules.sessions_required)} of {rules.sessions_required} signed off",
                 met_at=sessions.required_reached_at if met else None,
@@ -201,7 +214,7 @@ def _session_requirements(rules: Rules, sessions: SessionTally) -> list[Requirem
             Requirement(
                 "region",
                 region,
-                f"At least {minimum} sessions in {BODY_REGIONS.get(region, region)}",
+                f"At least {count_of(minimum, 'session')} in {BODY_REGIONS.get(region, region)}",
                 met,
                 f"{min(done, minimum)} of {minimum} signed off",
                 met_at=sessions.region_reached_at.get(region) if met else None,
@@ -275,7 +288,8 @@ def rules_of(programme: Programme) -> Rules:
     )
 
 
-def _passes(in_scope) -> dict[int, list[Pass]]:
+def _passes(in_scope) -> tuple[dict[int, list[Pass]], set[int]]:
+    """Each trainee's submitted attempts, and who has an attempt open (that is activity too)."""
     rows = db.session.execute(
         select(
             Attempt.user_id,
@@ -285,12 +299,16 @@ def _passes(in_scope) -> dict[int, list[Pass]]:
             Attempt.critical_score,
             Attempt.critical_min,
             Attempt.pass_mark,
-        ).where(in_scope(Attempt.user_id), Attempt.state == AttemptState.SUBMITTED)
+            Attempt.state,
+        ).where(in_scope(Attempt.user_id))
     )
     out: dict[int, list[Pass]] = defaultdict(list)
-    for user_id, bank_id, at, score, critical_score, critical_min, pass_mark in rows:
-        out[user_id].append(Pass(bank_id, at, score or 0.0, critical_score, critical_min, pass_mark))
-    return out
+    started: set[int] = set()
+    for user_id, bank_id, at, score, critical_score, critical_min, pass_mark, state in rows:
+        started.add(user_id)
+        if state == AttemptState.SUBMITTED:
+            out[user_id].append(Pass(bank_id, at, score or 0.0, critical_score, critical_min, pass_mark))
+    return out, started
 
 
 def _session_tallies(in_scope, rules: Rules) -> dict[int, SessionTally]:
@@ -355,7 +373,7 @@ def _evaluate_scope(
     clinic_id: int, user_ids: Sequence[int], in_scope, today: dt.date
 ) -> dict[int, CertificationStatus]:
     rules = rules_of(programme_for(clinic_id))
-    passes, tallies, certs = _passes(in_scope), _session_tallies(in_scope, rules), _certificates(in_scope)
+    (passes, started), tallies, certs = _passes(in_scope), _session_tallies(in_scope, rules), _certificates(in_scope)
     empty = SessionTally()
     return {
         uid: evaluate(
@@ -363,7 +381,7 @@ def _evaluate_scope(
             passes.get(uid, ()),
             tallies.get(uid, empty),
             certs.get(uid, ()),
-            bool(passes.get(uid) or tallies.get(uid, empty).logged),
+            uid in started or bool(tallies.get(uid, empty).logged),
             today,
         )
         for uid in user_ids

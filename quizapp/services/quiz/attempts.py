@@ -538,10 +538,14 @@ class BankProgress:
     passed: bool
     open_attempt_id: int | None
     attempts_left: int | None
+    critical_missed: bool = False  # an attempt reached the pass mark but missed a critical item
+    available_at: dt.datetime | None = None  # a failed attempt's cooldown ends then (UTC)
 
 
-def progress_by_bank(user: User) -> list[BankProgress]:
-    """The trainee home: every bank with best score, attempts used and pass state (three queries)."""
+def progress_by_bank(user: User, now: dt.datetime | None = None) -> list[BankProgress]:
+    """The trainee home: every bank with best score, attempts used, pass state, a critical item
+    missed, and when a cooldown ends (four queries, whatever the number of banks)."""
+    now = now or utcnow()
     banks = db.session.scalars(select(Bank).order_by(Bank.title)).all()
     stats = {
         row.bank_id: row
@@ -552,17 +556,26 @@ def progress_by_bank(user: User) -> list[BankProgress]:
                 func.max(Attempt.score).label("best"),
                 func.max(case((Attempt.passed.is_(True), 1), else_=0)).cast(Integer).label("passed"),
                 func.max(case((Attempt.state == AttemptState.IN_PROGRESS, Attempt.id), else_=None)).label("open_id"),
+                func.max(case((and_(Attempt.passed.is_(False), Attempt.score >= Attempt.pass_mark), 1), else_=0))
+                .cast(Integer)
+                .label("critical_missed"),
             )
             .where(Attempt.user_id == user.id)
             .group_by(Attempt.bank_id)
         )
     }
+    latest = _latest_submitted(user)
     accommodation = accommodation_of(user)
     out = []
     for bank in banks:
         row = stats.get(bank.id)
         used = row.used if row else 0
-        limit = limits_for(user, bank, accommodation).attempt_limit
+        limits = limits_for(user, bank, accommodation)
+        last = latest.get(bank.id)
+        available_at = None
+        if last and not last.passed and limits.cooldown_minutes:
+            ends = last.submitted_at + dt.timedelta(minutes=limits.cooldown_minutes)
+            available_at = ends if ends > now else None
         out.append(
             BankProgress(
                 bank=bank,
@@ -570,7 +583,21 @@ def progress_by_bank(user: User) -> list[BankProgress]:
                 best_score=row.best if row else None,
                 passed=bool(row and row.passed),
                 open_attempt_id=row.open_id if row else None,
-                attempts_left=None if limit is None else max(0, limit - used),
+                attempts_left=None if limits.attempt_limit is None else max(0, limits.attempt_limit - used),
+                critical_missed=bool(row and row.critical_missed),
+                available_at=available_at,
             )
         )
     return out
+
+
+def _latest_submitted(user: User) -> dict[int, object]:
+    """Each bank's most recent submitted attempt (time and result): a failed one starts the cooldown."""
+    latest: dict[int, object] = {}
+    for row in db.session.execute(
+        select(Attempt.bank_id, Attempt.submitted_at, Attempt.passed)
+        .where(Attempt.user_id == user.id, Attempt.state == AttemptState.SUBMITTED)
+        .order_by(Attempt.bank_id, Attempt.submitted_at.desc())
+    ):
+        latest.setdefault(row.bank_id, row)
+    return latest

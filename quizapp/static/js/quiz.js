@@ -27,7 +27,11 @@
 
   function markAnswered(answered) {
     var current = document.querySelector(".navigator a.current");
-    if (current) { current.classList.toggle("answered", answered); current.classList.toggle("unanswered", !answered); }
+    if (current) {
+      current.classList.toggle("answered", answered);
+      current.classList.toggle("unanswered", !answered);
+      current.setAttribute("aria-label", "Question " + current.textContent.trim() + ", " + (answered ? "answered" : "not answered"));
+    }
     var count = document.querySelectorAll(".navigator a.answered").length;
     var counter = document.querySelector("[data-answered-count]");
     if (counter) { counter.textContent = count; }
