@@ -52,6 +52,7 @@ class LogSessionForm(FlaskForm):
     safety_notes = TextAreaField(
         "Safety notes (precautions taken, adverse events, what you learned)", validators=[Length(max=2000)]
     )
+    not_a_name = BooleanField("None of the words flagged above is a person's name")
     submit = SubmitField("Log session")
 
 

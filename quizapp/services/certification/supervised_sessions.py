@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from ...clinic_time import today_for
 from ...extensions import db
 from ...models import BODY_REGIONS, SessionState, SupervisedSession, User, utcnow
 from ..people import audit_trail
@@ -31,8 +32,68 @@ IDENTIFIER_PATTERNS = [
 ]
 
 
+# Words that may be capitalised in a session log without being anyone's name.
+CLINICAL_WORDS = frozenset(
+    re.findall(
+        r"\w+",
+        """upper middle lower left right bilateral both side sides anterior posterior medial lateral deep superficial
+    major minor longus brevis magnus maximus medius minimus trapezius levator scapulae rhomboid rhomboids
+    infraspinatus supraspinatus subscapularis teres deltoid pectoralis latissimus dorsi serratus scalene scalenes
+    sternocleidomastoid splenius capitis cervicis semispinalis suboccipital suboccipitals masseter temporalis
+    pterygoid multifidus erector spinae quadratus lumborum iliocostalis longissimus iliopsoas psoas iliacus gluteus
+    gluteal piriformis tensor fasciae latae adductor adductors hamstring hamstrings biceps femoris semitendinosus
+    semimembranosus rectus vastus lateralis medialis intermedius quadriceps gastrocnemius soleus tibialis peroneus
+    fibularis plantaris flexor extensor digitorum hallucis pollicis carpi radialis ulnaris brachii brachialis
+    brachioradialis triceps pronator supinator achilles it band itb neck back shoulder hip knee ankle elbow wrist
+    thoracic lumbar cervical lumbopelvic no none nil adverse events event soreness bruising bleeding consent patient
+    client supervisor session needle needles needling dry twitch ltr trigger point points taut band""",
+    )
+)
+TITLE_WORD = re.compile(r"\b[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?\b")
+
+
 class PracticeLogError(Exception):
     pass
+
+
+class PossibleName(PracticeLogError):
+    """The text holds what looks like a person's name; the trainee removes it or confirms it is not one."""
+
+    def __init__(self, names: list[str]):
+        self.names = names
+        super().__init__(
+            f"This looks like a person's name: {', '.join(names)}. Remove it, or tick the box to confirm it is not "
+            "a name. Nothing was saved."
+        )
+
+
+def likely_names(*texts: str) -> list[str]:
+    """Runs of capitalised words that are not clinical terms ("patient John Smith", "saw Priya today").
+
+    A word that opens a sentence is capitalised anyway, so a single one is a name only when it
+    follows "patient" or "client" or stands mid-sentence.
+    """
+    found: list[str] = []
+    for text in texts:
+        for sentence in re.split(r"(?<=[.!?;:\n])\s*|,\s*", text or ""):
+            words = list(TITLE_WORD.finditer(sentence))
+            run: list[str] = []
+            for i, match in enumerate(words):
+                word = match.group()
+                clinical = word.lower() in CLINICAL_WORDS
+                opens = match.start() == 0
+                after_patient = re.search(r"\b(patient|client|pt)\s+$", sentence[: match.start()], re.I) is not None
+                if not clinical and (
+                    not opens or after_patient or (i + 1 < len(words) and words[i + 1].start() == match.end() + 1)
+                ):
+                    run.append(word)
+                    continue
+                if run:
+                    found.append(" ".join(run))
+                run = []
+            if run:
+                found.append(" ".join(run))
+    return list(dict.fromkeys(n for n in found if n))
 
 
 def identifier_problems(*texts: str) -> list[str]:
@@ -45,13 +106,24 @@ def identifier_problems(*texts: str) -> list[str]:
 
 
 def log_session(
-    trainee: User, session_date: dt.date, region: str, muscles: str, safety_notes: str
+    trainee: User,
+    session_date: dt.date,
+    region: str,
+    muscles: str,
+    safety_notes: str,
+    names_confirmed: bool = False,
+    now: dt.datetime | None = None,
 ) -> SupervisedSession:
+    """Store a pending log; refuses identifiers, and likely names unless the trainee confirms they are not.
+
+    ``now`` is the moment of logging (default: the clock); the date rules are judged from it.
+    """
+    now = now or utcnow()
     if not trainee.is_trainee:
         raise PracticeLogError("Only trainees log supervised sessions.")
     if region not in BODY_REGIONS:
         raise PracticeLogError("Choose a body region from the list.")
-    today = utcnow().date()
+    today = today_for(trainee.clinic.timezone if trainee.clinic else None, now)  # the clinic's date, not UTC's
     if session_date > today:
         raise PracticeLogError("The session date cannot be in the future.")
     if session_date < today - dt.timedelta(days=366):
@@ -63,20 +135,30 @@ def log_session(
             + ", ".join(problems)
             + "."
         )
+    names = likely_names(muscles, safety_notes)
+    if names and not names_confirmed:
+        raise PossibleName(names)
     session = SupervisedSession(
         trainee_id=trainee.id,
         session_date=session_date,
         region=region,
         muscles=muscles.strip(),
         safety_notes=safety_notes.strip(),
+        created_at=now,
     )
     db.session.add(session)
     db.session.commit()
     return session
 
 
-def review(session: SupervisedSession, supervisor: User, sign_off: bool, comment: str) -> None:
-    """Sign off or return a pending log. The caller has scoped ``session`` to the supervisor's clinic."""
+def review(
+    session: SupervisedSession, supervisor: User, sign_off: bool, comment: str, now: dt.datetime | None = None
+) -> None:
+    """Sign off or return a pending log. The caller has scoped ``session`` to the supervisor's clinic.
+
+    ``now`` is the moment of the review (default: the clock); the certification is refreshed as of its date.
+    """
+    now = now or utcnow()
     if not supervisor.is_supervisor or session.trainee.clinic_id != supervisor.clinic_id:
         raise PracticeLogError("Only a supervisor of the trainee's clinic can review this log.")
     if session.trainee_id == supervisor.id:
@@ -87,7 +169,7 @@ def review(session: SupervisedSession, supervisor: User, sign_off: bool, comment
         raise PracticeLogError("Say why the log is returned, so the trainee can fix it.")
     session.status = SessionState.SIGNED_OFF if sign_off else SessionState.RETURNED
     session.reviewed_by_id = supervisor.id
-    session.reviewed_at = utcnow()
+    session.reviewed_at = now
     session.review_comment = comment.strip() or None
     audit_trail.record(
         "session.signed_off" if sign_off else "session.returned",
@@ -95,7 +177,8 @@ def review(session: SupervisedSession, supervisor: User, sign_off: bool, comment
         subject=session.trainee,
         session_id=session.id,
         comment=comment.strip(),
+        at=now,
     )
     db.session.commit()
     if sign_off:
-        evaluation.refresh(session.trainee)
+        evaluation.refresh(session.trainee, now.date())

@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 
 from ...extensions import db
 from ...models import AuditEvent, Clinic, User
+from . import audit_sentences
 
 PAGE_SIZE = 50
 
@@ -24,6 +25,7 @@ class Entry:
     subject: str | None
     clinic: str | None
     details: dict[str, Any]
+    sentence: str = ""  # the event in words, with names (audit_sentences)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,7 +53,7 @@ def events(kind: str = "", clinic_id: int | None = None, page: int = 1, subject_
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(page, 1), pages)
     rows = db.session.execute(
-        select(AuditEvent, actor.email, subject.email, Clinic.name)
+        select(AuditEvent, actor.name, subject.name, Clinic.name)
         .outerjoin(actor, actor.id == AuditEvent.actor_id)
         .outerjoin(subject, subject.id == AuditEvent.subject_user_id)
         .outerjoin(Clinic, Clinic.id == AuditEvent.clinic_id)
@@ -61,8 +63,18 @@ def events(kind: str = "", clinic_id: int | None = None, page: int = 1, subject_
         .offset((page - 1) * PAGE_SIZE)
     ).all()
     kinds = list(db.session.scalars(select(AuditEvent.kind).distinct().order_by(AuditEvent.kind)))
+    names = audit_sentences.Names.load()
     entries = [
-        Entry(e.id, e.at, e.kind, actor_email, subject_email, clinic_name, e.details or {})
-        for e, actor_email, subject_email, clinic_name in rows
+        Entry(
+            e.id,
+            e.at,
+            e.kind,
+            actor_name,
+            subject_name,
+            clinic_name,
+            e.details or {},
+            audit_sentences.sentence(e.kind, actor_name, subject_name, e.details or {}, names),
+        )
+        for e, actor_name, subject_name, clinic_name in rows
     ]
     return Page(entries, page, pages, total, kinds)
