@@ -16,7 +16,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class ProgrammeFormBase(FlaskForm):
-    require_all_banks = BooleanField("Every bank is required")
+    require_all_banks = BooleanField("Require every bank (the boxes below then set only each bank's mark)")
     validity_months = IntegerField("A pass stays valid for (months)", validators=[InputRequired(), NumberRange(1, 120)])
     sessions_required = IntegerField("Supervised sessions required", validators=[InputRequired(), NumberRange(0, 1000)])
     critical_min = IntegerField(
@@ -35,7 +35,11 @@ def programme_form(
     marks = {pb.bank_id: pb for pb in programme.banks}
     regions = {r.region: r.minimum for r in programme.regions}
     for bank in banks:
-        setattr(ProgrammeForm, f"bank_{bank.id}_required", BooleanField(f"Require {bank.title}"))
+        setattr(
+            ProgrammeForm,
+            f"bank_{bank.id}_required",
+            BooleanField(f"Require {bank.title} (counts when not every bank is required)"),
+        )
         setattr(
             ProgrammeForm,
             f"bank_{bank.id}_mark",

@@ -62,6 +62,7 @@ class PracticeStartForm(FlaskForm):
     bank = StringField(validators=[Length(max=64)])
     subtopic = IntegerField(validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
     review = BooleanField()
+    weak = BooleanField()  # only the trainee's weak spots
     submit = SubmitField("Practise")
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Bank, Subtopic, utcnow
-from ..services.learning import memory_schedule, practice
+from ..services.learning import memory_schedule, practice, weak_spots
 from . import bp
 from .forms import PracticeAnswerForm, PracticeStartForm
 
@@ -18,6 +18,7 @@ def practice_home():
         "trainee/practice_home.html",
         mastery=memory_schedule.mastery(current_user.id, now),
         due=memory_schedule.due_count(current_user.id, now),
+        weak=weak_spots.weakest(current_user.id),
         form=PracticeStartForm(),
     )
 
@@ -35,12 +36,13 @@ def practice_start():
         bank is None or db.session.scalar(select(Subtopic.bank_id).where(Subtopic.id == subtopic_id)) != bank.id
     ):
         abort(404)
+    only = {w.question_id for w in weak_spots.weakest(current_user.id)} if form.weak.data else None
     try:
-        item = practice.start_item(current_user, utcnow(), bank, subtopic_id, review=bool(form.review.data))
+        item = practice.start_item(current_user, utcnow(), bank, subtopic_id, bool(form.review.data), only)
     except practice.NothingToPractise as exc:
         flash(str(exc), "info")
         return redirect(url_for("trainee.practice_home"))
-    return redirect(url_for("trainee.practice_item", item_id=item.id))
+    return redirect(url_for("trainee.practice_item", item_id=item.id, **({"set": "weak"} if only is not None else {})))
 
 
 @bp.route("/practice/items/<int:item_id>", methods=["GET", "POST"])
@@ -49,10 +51,12 @@ def practice_item(item_id: int):
     if item is None:
         abort(404)
     form = PracticeAnswerForm(len(item.choice_order), item.revision.type != "multiple")
+    weak = request.args.get("set") == "weak"  # "Practise these": the next question comes from the same list
     if request.method == "POST" and (item.answered_at is not None or _take_answer(item, form)):
-        return redirect(url_for("trainee.practice_item", item_id=item.id))  # a second submit changes nothing
+        # a second submit changes nothing
+        return redirect(url_for("trainee.practice_item", item_id=item.id, **({"set": "weak"} if weak else {})))
     page = practice.item_page(item)
-    next_form = PracticeStartForm(formdata=None, data=page.next_scope)
+    next_form = PracticeStartForm(formdata=None, data={**page.next_scope, "weak": weak})
     return render_template("trainee/practice_item.html", page=page, form=form, next_form=next_form)
 
 

@@ -24,7 +24,7 @@ from ...models import (
     utcnow,
 )
 from ..certification import evaluation
-from ..learning import memory_schedule
+from ..learning import memory_schedule, weak_spots
 from . import charts
 from .charts import Series
 
@@ -74,6 +74,7 @@ class TraineeOverview:
     chart: Markup
     strengths: list[SubtopicStrength]
     mastery: list[memory_schedule.Mastery]
+    weak: list[weak_spots.WeakSpot]
 
 
 def overview(person: User) -> TraineeOverview:
@@ -98,4 +99,5 @@ def overview(person: User) -> TraineeOverview:
         chart=charts.score_history(history_series(attempts)),
         strengths=subtopic_strengths(person),
         mastery=[m for m in memory_schedule.mastery(person.id, utcnow()) if m.seen],
+        weak=weak_spots.weakest(person.id),
     )

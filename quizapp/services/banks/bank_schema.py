@@ -32,7 +32,7 @@ class Reference(Strict):
     title: str = Text
     source: str = Field(min_length=1, description="journal (volume:pages) or issuing body")
     doi: str | None = None
-    url: str | None = None
+    url: str | None = Field(default=None, pattern=r"^https?://\S+$", description="shown as a link: web addresses only")
 
 
 class Choice(Strict):

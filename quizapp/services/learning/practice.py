@@ -31,6 +31,7 @@ def _current_revisions(bank_id: int | None, subtopic_id: int | None):
         select(QuestionRevision.id, QuestionRevision.question_id, QuestionRevision.subtopic_id)
         .join(Question, Question.id == QuestionRevision.question_id)
         .where(QuestionRevision.number == Question.current_number, Question.retired_at.is_(None))
+        .order_by(Question.bank_id, Question.position, Question.id)  # a seeded ``random`` repeats its picks
     )
     if bank_id is not None:
         query = query.where(Question.bank_id == bank_id)
@@ -50,10 +51,20 @@ def _last_question_id(user: User) -> int | None:
 
 
 def choose_revision(
-    user: User, now: dt.datetime, bank_id: int | None = None, subtopic_id: int | None = None, review: bool = False
+    user: User,
+    now: dt.datetime,
+    bank_id: int | None = None,
+    subtopic_id: int | None = None,
+    review: bool = False,
+    only: set[int] | None = None,
 ) -> int:
-    """Pick the next question: due ones first (weakest sub-topic first), then unseen, then least known."""
+    """Pick the next question: due ones first (weakest sub-topic first), then unseen, then least known.
+
+    ``only`` restricts the choice to those questions (the trainee's weak spots).
+    """
     candidates = _current_revisions(bank_id, subtopic_id)
+    if only is not None:
+        candidates = [row for row in candidates if row.question_id in only]
     if not candidates:
         raise NothingToPractise("There are no questions here yet.")
     held = attempts.questions_in_open_attempts(user.id)
@@ -70,7 +81,7 @@ def choose_revision(
         )
     }
     last = _last_question_id(user)
-    due = [q for q, c in cards.items() if c.due <= now]
+    due = [q for q in by_question if q in cards and cards[q].due <= now]  # in the candidates' order
     if review:
         if not due:
             raise NothingToPractise("Nothing is due for review. Well done.")
@@ -85,9 +96,14 @@ def choose_revision(
 
 
 def start_item(
-    user: User, now: dt.datetime, bank: Bank | None = None, subtopic_id: int | None = None, review: bool = False
+    user: User,
+    now: dt.datetime,
+    bank: Bank | None = None,
+    subtopic_id: int | None = None,
+    review: bool = False,
+    only: set[int] | None = None,
 ) -> PracticeItem:
-    revision_id = choose_revision(user, now, bank.id if bank else None, subtopic_id, review)
+    revision_id = choose_revision(user, now, bank.id if bank else None, subtopic_id, review, only)
     revision = db.session.get(QuestionRevision, revision_id)
     order = [c.id for c in revision.choices]
     random.shuffle(order)
