@@ -163,6 +163,10 @@ def _figure_error(result, name: str) -> list:
         (lambda q: [q[12 + i].update(answer=True) for i in range(12)], "keyed True"),
         (lambda q: [q[24 + i].update(multiple(i, [0, 1, 3])) for i in range(6)], "commonest key count"),
         (lambda q: [q[24 + i].update(multiple(i, [2])) for i in range(6)], "the longest option is a key"),
+        (
+            lambda q: [q[i]["choices"][i % 4].update(text=f"{FILLERS[i]} unclear: refer") for i in range(12)],
+            "most cautious wording",
+        ),
     ],
 )
 def test_each_bank_figure_over_its_limit_is_an_error(tmp_path, change, figure):

@@ -282,6 +282,7 @@ def _single_figures(singles: list[tuple[int, Question]]) -> list[Figure]:
         ("single: key is the shortest option", lambda q: [len(c.text) for c in q.choices], _unique_bottom),
         ("single: key echoes the stem most", stem_overlap, _unique_top),
         ("single: key is most like the other options", convergence, _unique_top),
+        ("single: key has the most cautious wording", lambda q: [caution(c.text) for c in q.choices], _unique_top),
     ]
     figures = []
     for name, score, test in rules:
