@@ -9,8 +9,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from .cli_items import items_cli
 from .extensions import db
 from .models import Role
+from .services.analytics import form_simulation
 from .services.banks import bank_files, bank_import, interop, testwise
 from .services.banks.interop import convert
 from .services.certification import reminders
@@ -62,7 +64,8 @@ def _default_banks() -> str:
     help="Also simulate knowledge-free strategies through the real draw and scoring.",
 )
 @click.option("--simulations", default=testwise.DEFAULT_SIMULATIONS, show_default=True, help="Trainees per bank.")
-def check_banks(path: str | None, run_testwise: bool, simulations: int) -> None:
+@click.option("--forms", "run_forms", is_flag=True, help="Also measure how much forms differ in difficulty.")
+def check_banks(path: str | None, run_testwise: bool, simulations: int, run_forms: bool) -> None:
     """Validate bank files (no database). Exit status 1 on any error; warnings never fail.
 
     With --testwise, also exit 1 when a strategy passes a bank within its attempt limit in
@@ -77,8 +80,33 @@ def check_banks(path: str | None, run_testwise: bool, simulations: int) -> None:
     warnings = sum(len(f.warnings) for f in files)
     click.echo(f"{len(files)} file(s), {errors} error(s), {warnings} warning(s)")
     guessable = _report_testwise([f.bank for f in files if f.ok], simulations) if run_testwise else 0
-    if errors or guessable:
+    unequal = _report_forms([f.bank for f in files if f.ok]) if run_forms else 0
+    if errors or guessable or unequal:
         sys.exit(1)
+
+
+def _report_forms(banks: list) -> int:
+    """Print each bank's form-difficulty figures (``form_simulation``); return how many banks'
+    calibrated draws exceed ``FORM_SD_LIMIT``."""
+    over = 0
+    for bank in banks:
+        r = form_simulation.form_balance(bank)
+        click.echo(
+            f"{bank.id}: form difficulty over {r.draws} draws, simulated item parameters "
+            f"(calibration of {r.trainees} trainees: r = {r.recovery:.3f} with the truth, "
+            f"95% intervals cover {100 * r.se_coverage:.0f}%)"
+        )
+        click.echo(f"  {'draw':46} {'form SD at the cut':>18} {'sub-topics':>10} {'max exposure':>12}")
+        for f in r.figures:
+            click.echo(
+                f"  {f.draw:46} {f.sd:14.2f} pts {f.subtopics:10.1f} {100 * f.max_exposure:11.0f}%"
+                + ("" if f.subtopic_counts_same and f.cases_whole else "  <- coverage or cases changed")
+            )
+        calibrated = r.figures[2]
+        if calibrated.sd > form_simulation.FORM_SD_LIMIT or not calibrated.cases_whole:
+            over += 1
+            click.echo(f"  <- forms differ by more than {form_simulation.FORM_SD_LIMIT} point (SD)")
+    return over
 
 
 def _report_file(f: bank_files.BankFile) -> None:
@@ -207,3 +235,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(banks_cli)
     app.cli.add_command(demo)
+    app.cli.add_command(items_cli)

@@ -72,6 +72,10 @@ class Config:
     HSTS_MAX_AGE = int(os.environ.get("HSTS_MAX_AGE", str(365 * 24 * 3600)))
     # Request bodies: nothing the app accepts is near this (a quiz page posts a few hundred bytes).
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(256 * 1024)))
+    # Item statistics flag a question only with this many responses (and an interval past the line).
+    ITEM_FLAG_MIN_RESPONSES = int(os.environ.get("ITEM_FLAG_MIN_RESPONSES", "50"))
+    # A calibrated difficulty steers the draw only with this many responses behind it.
+    CALIBRATION_MIN_RESPONSES = int(os.environ.get("CALIBRATION_MIN_RESPONSES", "50"))
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
     MAIL_FROM = os.environ.get("MAIL_FROM", "needlework@localhost")

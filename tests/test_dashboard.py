@@ -111,9 +111,9 @@ def test_item_statistics_match_hand_computation(app, clinic):
     assert "3 attempts" in html and "mean 66.7%" in html and "median 100.0%" in html and "SD 57.7" in html
     assert "reliability (Cronbach's alpha / KR-20) 1.00" in html
     row = html[html.index("<code>t-single</code>") : html.index("</tr>", html.index("<code>t-single</code>"))]
-    assert "<td>3</td>" in row and "<td>0.67</td>" in row and "<td>1.00</td>" in row
+    assert "<td>3 / 3</td>" in row and "<td>0.67 " in row and "<td>1.00 " in row
     assert "33% · Hollow-bore" in row, "Ben chose the first wrong option: 1 of 3"
-    assert "few responses" in row
+    assert "not enough responses yet (n = 3)" in row
 
 
 def test_csv_exports_escape_formulas(app, clinic):

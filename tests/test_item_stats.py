@@ -23,7 +23,7 @@ def test_facility_is_the_proportion_correct():
     """Item 1 is right for 3 of 4, item 2 for 2 of 4, item 3 for 1 of 4."""
     stats = item_statistics(attempts(), KEYS)
     assert [s.facility for s in stats] == [0.75, 0.5, 0.25]
-    assert [s.responses for s in stats] == [4, 4, 4]
+    assert [s.shown for s in stats] == [4, 4, 4] and [s.answered for s in stats] == [3, 2, 1]
 
 
 def test_corrected_point_biserial():
@@ -36,18 +36,26 @@ def test_corrected_point_biserial():
 
 
 def test_negative_discrimination_and_flags():
-    """An item only the weakest get right: x = (0,0,1,1) against rest (1,1,0,0) gives r = -1."""
+    """An item only the weakest get right: x = (0,0,1,1) against rest (1,1,0,0) gives r = -1.
+
+    With 4 responses it is not flagged by default, only "not enough responses yet"; with the
+    gate lowered to 4 its Fisher interval (n = 4: +-1.96 on the z scale) lies below 0.
+    """
     matrix = {"A": (1, 1, 0), "B": (1, 1, 0), "C": (0, 0, 1), "D": (0, 0, 1)}
     third = item_statistics(attempts(matrix), KEYS)[2]
     assert third.discrimination == pytest.approx(-1.0)
-    assert "negative discrimination" in third.flags and "few responses" in third.flags
+    assert third.flags == () and third.status == "not enough responses yet (n = 4)"
+    gated_low = item_statistics(attempts(matrix), KEYS, min_n=4)[2]
+    assert gated_low.flags == ("negative discrimination",)
 
 
 def test_item_without_variance_has_no_discrimination():
-    """Everyone right: facility 1.0, flagged too easy, discrimination undefined (None)."""
+    """Everyone right: facility 1.0 and no discrimination (None); 4 of 4 is no evidence of "too easy"
+    (Wilson lower bound 4 / (4 + 1.96^2) = 0.51), so no flag even with the gate at 0."""
     matrix = {"A": (1, 1, 0), "B": (1, 0, 0), "C": (1, 1, 1), "D": (1, 0, 1)}
-    first = item_statistics(attempts(matrix), KEYS)[0]
-    assert first.facility == 1.0 and first.discrimination is None and "too easy" in first.flags
+    first = item_statistics(attempts(matrix), KEYS, min_n=0)[0]
+    assert first.facility == 1.0 and first.discrimination is None and first.flags == ()
+    assert first.facility_ci.low == pytest.approx(4 / (4 + 1.959964**2), abs=1e-6)
 
 
 def test_distractors_and_unanswered():

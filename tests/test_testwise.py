@@ -73,7 +73,7 @@ def test_the_simulation_draws_what_the_app_draws(app, shipped):
         bank_import.import_banks(BANKS)
         for bank_id, file_bank in shipped.items():
             bank = db.session.scalar(select(Bank).where(Bank.slug == bank_id))
-            in_app = Counter((c.subtopic, c.case, c.question_type) for c in attempts._candidates(bank))
+            in_app = Counter((c.subtopic, c.case, c.question_type) for c in attempts.candidates(bank))
             simulated = Counter((c.subtopic, c.case, c.question_type) for c in testwise._candidates(file_bank))
             assert in_app == simulated, bank_id
             assert bank.questions_per_attempt == file_bank.questions_per_attempt

@@ -17,9 +17,14 @@ from .certification import (
 )
 from .people import Clinic, LoginSession, RateLimitCounter, Role, User
 from .practice import MemoryCard, PracticeItem
+from .standards import AngoffRating, CalibrationRun, ItemCalibration, PassMarkAdoption
 from .time import utcnow
 
 __all__ = [
+    "AngoffRating",
+    "CalibrationRun",
+    "ItemCalibration",
+    "PassMarkAdoption",
     "BODY_REGIONS",
     "Accommodation",
     "Certificate",

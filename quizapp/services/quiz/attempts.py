@@ -33,6 +33,7 @@ from ...models import (
     User,
     utcnow,
 )
+from ..analytics import calibration, rasch
 from ..certification import evaluation
 from ..learning import memory_schedule
 from . import drawing, scoring
@@ -158,7 +159,9 @@ def questions_in_open_attempts(user_id: int) -> set[int]:
     )
 
 
-def _candidates(bank: Bank) -> list[drawing.Candidate]:
+def candidates(bank: Bank) -> list[drawing.Candidate]:
+    """The bank's live questions as the draw sees them, each with the difficulty it balances on."""
+    difficulties = calibration.draw_difficulties(bank)
     rows = db.session.execute(
         select(QuestionRevision, Question.position)
         .join(
@@ -177,9 +180,15 @@ def _candidates(bank: Bank) -> list[drawing.Candidate]:
             question_type=rev.type,
             choice_ids=tuple(c.id for c in rev.choices),
             question_id=rev.question_id,
+            difficulty=difficulties[rev.id],
         )
         for rev, _ in rows
     ]
+
+
+def draw_anchor(bank: Bank, pool: list[drawing.Candidate]) -> float | None:
+    """The ability at the bank's pass mark, where the draw makes forms equivalent."""
+    return rasch.ability_at(bank.pass_mark / 100, [c.difficulty for c in pool]) if pool else None
 
 
 def start_or_resume(user: User, bank: Bank, now: dt.datetime | None = None, seed: int | None = None) -> Attempt:
@@ -199,8 +208,10 @@ def start_or_resume(user: User, bank: Bank, now: dt.datetime | None = None, seed
     if until is not None:
         raise CooldownActive(until)
     seed = secrets.randbits(31) if seed is None else seed
-    candidates = _candidates(bank)
-    drawn = drawing.draw(candidates, bank.questions_per_attempt, seed, seen=questions_seen(user, bank))
+    pool = candidates(bank)
+    drawn = drawing.draw(
+        pool, bank.questions_per_attempt, seed, seen=questions_seen(user, bank), anchor=draw_anchor(bank, pool)
+    )
     if not drawn:
         raise NoQuestions("This bank has no questions yet.")
     critical_ids, critical_min = _critical_rules(user, bank)

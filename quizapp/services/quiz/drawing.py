@@ -8,13 +8,28 @@ Exposure control: a retake should test knowledge, not memory of the last form. Q
 trainee has already been shown in the bank (``seen``, by question, across revisions) go to the
 back of their sub-topic's queue, so a retake draws unseen questions within the same sub-topic
 stratification as far as the bank allows, and only then repeats.
+
+Difficulty balance: whether a trainee passes should depend on what they know, not on which form
+they drew. Each candidate carries a difficulty (logits: the calibrated one where the question has
+enough data, else its label's; see ``analytics.calibration.draw_difficulties``). After the
+stratified draw, units are swapped for units of the same sub-topic, the same size and no more
+often seen, until the form is as hard as the bank on average: with an ``anchor`` ability (the
+pass mark's), the expected score there is within ``BALANCE_TOLERANCE`` of the bank's; without
+one, the mean difficulty is within ``BALANCE_TOLERANCE`` logits. Sub-topic counts, case
+grouping and exposure control are therefore exactly those of the unbalanced draw; among the
+swaps that reach the tolerance one is taken at random, so forms stay varied and no question is
+favoured.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from collections import defaultdict
 from dataclasses import dataclass
+
+BALANCE_TOLERANCE = 0.002  # per question: expected score (anchor) or logits (no anchor)
+MAX_SWAPS = 60
 
 
 @dataclass(frozen=True)
@@ -25,6 +40,7 @@ class Candidate:
     question_type: str
     choice_ids: tuple[int, ...]  # in the author's order
     question_id: int | None = None  # the question across its revisions (for exposure control)
+    difficulty: float = 0.0  # logits (higher: harder), for balancing forms
 
 
 @dataclass(frozen=True)
@@ -52,12 +68,14 @@ def draw(
     seed: int,
     stratify: bool = True,
     seen: frozenset[int] | set[int] = frozenset(),
+    anchor: float | None = None,
 ) -> list[DrawnQuestion]:
     """Draw up to ``count`` questions; with ``stratify``, sub-topics take turns so each is covered.
 
     A case unit is only taken whole and only when it fits in what is left of ``count``.
-    Units holding fewer ``seen`` questions come first (random among equals).
-    Option order is shuffled per question, except True/False, which keeps its natural order.
+    Units holding fewer ``seen`` questions come first (random among equals). Then the form's
+    difficulty is balanced (module doc). Option order is shuffled per question, except
+    True/False, which keeps its natural order.
     """
     rng = random.Random(seed)
     units = _units(candidates)
@@ -91,6 +109,8 @@ def draw(
         if not progressed:
             break
 
+    if stratify:
+        _balance(chosen, queues, candidates, seen, rng, anchor)
     rng.shuffle(chosen)
     drawn = []
     for unit in chosen:
@@ -100,3 +120,46 @@ def draw(
                 rng.shuffle(order)
             drawn.append(DrawnQuestion(c.revision_id, order))
     return drawn
+
+
+def _balance(
+    chosen: list[list[Candidate]],
+    queues: list[list[list[Candidate]]],
+    candidates: list[Candidate],
+    seen: frozenset[int] | set[int],
+    rng: random.Random,
+    anchor: float | None,
+) -> None:
+    """Swap units (same sub-topic, same size, no more seen) until the form is as hard as the bank
+    (module doc). Changes ``chosen`` and ``queues`` in place."""
+    if not candidates or not chosen:
+        return
+
+    def value(c: Candidate) -> float:  # what must add up: difficulty, or expected loss at the anchor
+        return c.difficulty if anchor is None else 1 / (1 + math.exp(anchor - c.difficulty))
+
+    units = [u for queue in queues for u in queue] + chosen
+    weight = {id(u): sum(value(c) for c in u) for u in units}
+    exposure = {id(u): sum(c.question_id in seen for c in u) for u in units}
+    bank_mean = sum(value(c) for c in candidates) / len(candidates)
+    size = sum(len(u) for u in chosen)
+    tolerance = BALANCE_TOLERANCE * size
+    left = {unit[0].subtopic: queue for queue in queues for unit in queue[:1]}
+    gap = sum(weight[id(u)] for u in chosen) - bank_mean * size
+    for _ in range(MAX_SWAPS):
+        if abs(gap) <= tolerance:
+            return
+        swaps = [
+            (abs(gap + weight[id(v)] - weight[id(u)]), i, j)
+            for i, u in enumerate(chosen)
+            for j, v in enumerate(left.get(u[0].subtopic, ()))
+            if len(v) == len(u) and exposure[id(v)] <= exposure[id(u)]
+        ]
+        close = [s for s in swaps if s[0] <= tolerance]
+        best = rng.choice(close) if close else min(swaps, default=None)
+        if best is None or best[0] >= abs(gap):
+            return
+        _, i, j = best
+        queue = left[chosen[i][0].subtopic]
+        queue[j], chosen[i] = chosen[i], queue[j]
+        gap = sum(weight[id(u)] for u in chosen) - bank_mean * size
