@@ -71,6 +71,14 @@ MATRIX = {
     "supervisor.export_responses": ("GET", "/supervisor/export/responses.csv", (LOGIN, GONE, GONE, OK, OK, OK)),
     "supervisor.export_xapi": ("GET", "/supervisor/export/xapi.json", (LOGIN, GONE, GONE, OK, OK, OK)),
     "supervisor.item_analysis": ("GET", "/supervisor/items", (LOGIN, GONE, GONE, OK, OK, OK)),
+    "supervisor.calibration": ("GET", "/supervisor/calibration", (LOGIN, GONE, GONE, OK, OK, OK)),
+    "supervisor.standards": ("GET", "/supervisor/standards", (LOGIN, GONE, GONE, OK, OK, OK)),
+    "supervisor.rate": ("GET", "/supervisor/standards/tiny/rate", (LOGIN, GONE, GONE, OK, OK, OK)),
+    "admin.adopt_pass_mark": (
+        "POST",
+        "/admin/clinics/{clinic}/banks/tiny/pass-mark",
+        (LOGIN, GONE, GONE, GONE, GONE, REDIRECT),
+    ),
     "admin.home": ("GET", "/admin/", (LOGIN, GONE, GONE, GONE, GONE, OK)),
     "admin.programme": ("GET", "/admin/clinics/{clinic}/programme", (LOGIN, GONE, GONE, GONE, GONE, OK)),
     "admin.people": ("GET", "/admin/people", (LOGIN, GONE, GONE, GONE, GONE, OK)),
@@ -84,6 +92,7 @@ POST_DATA = {
     "supervisor.review_session": {"sign_off": "Sign off", "comment": ""},
     "supervisor.accommodation": {"time_multiplier": "1.25", "extra_attempts": "0", "reason": "Assessment on file"},
     "supervisor.revoke": {"reason": "Matrix test"},
+    "admin.adopt_pass_mark": {"pass_mark": "60"},
     "admin.create_clinic": {"name": "Matrix Clinic"},
     "trainee.practice_start": {"bank": "tiny"},
 }

@@ -12,4 +12,4 @@ def require_supervisor():
         abort(404)
 
 
-from . import routes  # noqa: E402,F401
+from . import routes, standards  # noqa: E402,F401

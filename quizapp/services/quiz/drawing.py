@@ -18,7 +18,8 @@ pass mark's), the expected score there is within ``BALANCE_TOLERANCE`` of the ba
 one, the mean difficulty is within ``BALANCE_TOLERANCE`` logits. Sub-topic counts, case
 grouping and exposure control are therefore exactly those of the unbalanced draw; among the
 swaps that reach the tolerance one is taken at random, so forms stay varied and no question is
-favoured.
+favoured; and a sub-topic swaps only when it has at least as many units left as the form took
+from it, so balancing never leaves one question of a small sub-topic out of every form.
 """
 
 from __future__ import annotations
@@ -144,7 +145,12 @@ def _balance(
     bank_mean = sum(value(c) for c in candidates) / len(candidates)
     size = sum(len(u) for u in chosen)
     tolerance = BALANCE_TOLERANCE * size
-    left = {unit[0].subtopic: queue for queue in queues for unit in queue[:1]}
+    # Only sub-topics with at least as many units left as the form took may swap: in a smaller one,
+    # balancing would leave the same question out of every form.
+    taken = defaultdict(int)
+    for u in chosen:
+        taken[u[0].subtopic] += 1
+    left = {unit[0].subtopic: queue for queue in queues for unit in queue[:1] if len(queue) >= taken[unit[0].subtopic]}
     gap = sum(weight[id(u)] for u in chosen) - bank_mean * size
     for _ in range(MAX_SWAPS):
         if abs(gap) <= tolerance:
