@@ -12,7 +12,6 @@ from ..models import (
     Bank,
     Certificate,
     Clinic,
-    SessionState,
     SupervisedSession,
     User,
 )
@@ -22,7 +21,7 @@ from ..services.analytics import dashboard, exports, item_report, trainee_report
 from ..services.certification import evaluation, programmes, supervised_sessions
 from ..services.quiz import attempt_pages
 from . import bp
-from .forms import AccommodationForm, DashboardFilterForm, ReviewSessionForm, RevokeForm
+from .forms import AccommodationForm, BulkSignOffForm, DashboardFilterForm, ReviewSessionForm, RevokeForm
 
 
 def _filters(form: DashboardFilterForm) -> dashboard.Filters:
@@ -113,15 +112,32 @@ def attempt_review(attempt_id: int):
 @bp.get("/sessions")
 def sessions():
     clinic = clinic_in_scope()
-    pending = db.session.scalars(
-        select(SupervisedSession)
-        .join(User, User.id == SupervisedSession.trainee_id)
-        .where(User.clinic_id == clinic.id, SupervisedSession.status == SessionState.PENDING)
-        .order_by(SupervisedSession.session_date)
-    ).all()
     return render_template(
-        "supervisor/sessions.html", clinic=clinic, pending=pending, regions=BODY_REGIONS, form=ReviewSessionForm()
+        "supervisor/sessions.html",
+        clinic=clinic,
+        pending=supervised_sessions.pending_for_clinic(clinic.id),
+        regions=BODY_REGIONS,
+        form=ReviewSessionForm(),
+        bulk_form=BulkSignOffForm(),
     )
+
+
+@bp.post("/sessions/sign-off")
+def sign_off_sessions():
+    """Sign off the ticked logs at once; what was signed, already reviewed or refused is reported."""
+    if not current_user.is_supervisor:
+        abort(404)
+    form = BulkSignOffForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        result = supervised_sessions.sign_off_many(form.sessions.data or [], current_user)
+    except supervised_sessions.PracticeLogError as exc:
+        flash(str(exc), "error")
+    else:
+        for category, message in result.messages():
+            flash(message, category)
+    return redirect(url_for("supervisor.sessions"))
 
 
 @bp.post("/sessions/<int:session_id>/review")
@@ -214,11 +230,14 @@ def item_analysis():
     banks = db.session.scalars(select(Bank).order_by(Bank.title)).all()
     if not banks:
         abort(404)
-    slug = request.args.get("bank") or banks[0].slug
-    bank = next((b for b in banks if b.slug == slug), None)
+    everywhere = current_user.is_admin and request.args.get("scope") == "all"
+    if request.args.get("bank"):
+        bank = next((b for b in banks if b.slug == request.args["bank"]), None)
+    else:
+        busiest = item_report.busiest_bank_id(None if everywhere else clinic.id)
+        bank = next((b for b in banks if b.id == busiest), banks[0])
     if bank is None:
         abort(404)
-    everywhere = current_user.is_admin and request.args.get("scope") == "all"
     first_only = request.args.get("attempts") != "all"
     earlier = request.args.get("revisions") == "all"
     analysis = item_report.analyse(bank, None if everywhere else clinic.id, first_only=first_only, earlier=earlier)

@@ -140,3 +140,19 @@ def analyse(
         if rev.number == q.current_number or stats[rev.id].shown
     ]
     return Analysis(bank, first_only, earlier, min_n, rows, bank_statistics(attempts))
+
+
+def busiest_bank_id(clinic_id: int | None) -> int | None:
+    """The bank with the most submitted attempts in scope: the statistics page opens on it, not on an
+    empty bank that happens to sort first."""
+    query = (
+        select(Attempt.bank_id, func.count(Attempt.id).label("n"))
+        .where(Attempt.state == AttemptState.SUBMITTED)
+        .group_by(Attempt.bank_id)
+        .order_by(func.count(Attempt.id).desc(), Attempt.bank_id)
+        .limit(1)
+    )
+    if clinic_id is not None:
+        query = query.join(User, User.id == Attempt.user_id).where(User.clinic_id == clinic_id)
+    row = db.session.execute(query).first()
+    return row.bank_id if row else None
