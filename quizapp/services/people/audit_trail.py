@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from ...extensions import db
@@ -9,8 +10,14 @@ from ...models import AuditEvent, User
 
 
 def record(
-    kind: str, actor: User | None = None, subject: User | None = None, clinic_id: int | None = None, **details: Any
+    kind: str,
+    actor: User | None = None,
+    subject: User | None = None,
+    clinic_id: int | None = None,
+    at: dt.datetime | None = None,
+    **details: Any,
 ) -> AuditEvent:
+    """Add the event to the session (the caller commits); ``at`` defaults to the clock."""
     if clinic_id is None:
         clinic_id = (subject or actor).clinic_id if (subject or actor) else None
     event = AuditEvent(
@@ -20,5 +27,7 @@ def record(
         clinic_id=clinic_id,
         details=details,
     )
+    if at is not None:
+        event.at = at
     db.session.add(event)
     return event
