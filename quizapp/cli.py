@@ -90,7 +90,7 @@ def _report_forms(banks: list) -> int:
     calibrated draws exceed ``FORM_SD_LIMIT``."""
     over = 0
     for bank in banks:
-        r = form_simulation.form_balance(bank)
+        r = form_simulation.form_balance(bank, decision_trainees=form_simulation.DECISION_TRAINEES)
         click.echo(
             f"{bank.id}: form difficulty over {r.draws} draws, simulated item parameters "
             f"(calibration of {r.trainees} trainees: r = {r.recovery:.3f} with the truth, "
@@ -101,6 +101,12 @@ def _report_forms(banks: list) -> int:
             click.echo(
                 f"  {f.draw:46} {f.sd:14.2f} pts {f.subtopics:10.1f} {100 * f.max_exposure:11.0f}%"
                 + ("" if f.subtopic_counts_same and f.cases_whole else "  <- coverage or cases changed")
+            )
+        for draw, q in r.decisions:
+            click.echo(
+                f"  decisions at {q.pass_mark}%, {draw}: SEM {q.sem:.1f} points near the pass mark, "
+                f"same pass/fail on a second form {100 * q.consistency:.1f}% (kappa {q.kappa:.2f}; "
+                f"{q.trainees} trainees around the cut)"
             )
         calibrated = r.figures[2]
         if calibrated.sd > form_simulation.FORM_SD_LIMIT or not calibrated.cases_whole:

@@ -115,3 +115,24 @@ def test_shipped_banks_give_equivalent_forms(shipped, bank_id):
     for f in report.figures:
         assert f.subtopic_counts_same and f.cases_whole
         assert f.max_exposure <= today.max_exposure + 0.1
+
+
+def test_a_small_subtopic_is_never_balanced_into_leaving_a_question_out():
+    """Three of four questions from a sub-topic: every question still appears (no swaps there)."""
+    cands = [
+        Candidate(i, "general", None, "single", (1, 2), i, difficulty=d) for i, d in enumerate((-1.5, -0.5, 0.5, 1.5))
+    ] + [Candidate(10 + i, "thorax", None, "single", (1, 2), 10 + i, difficulty=0.0) for i in range(2)]
+    seen = Counter(d.revision_id for seed in range(200) for d in draw(cands, 5, seed, anchor=1.0))
+    assert set(seen) == {c.revision_id for c in cands}
+
+
+def test_banks_check_prints_the_form_figures(app, database_url):
+    """`flask banks check --forms` prints, per bank, the form SD of each draw and the decision figures."""
+    if database_url.startswith("postgresql"):
+        pytest.skip("reads bank files only: one leg is enough")
+    result = app.test_cli_runner().invoke(args=["banks", "check", str(BANKS / "mechanisms.yaml"), "--forms"])
+    assert "mechanisms: form difficulty over 1000 draws" in result.output
+    for name in ("today (sub-topics only)", "balanced on labels", "balanced on a calibration of 1000 trainees"):
+        assert name in result.output
+    assert "same pass/fail on a second form" in result.output
+    assert result.exit_code == 0, result.output  # the calibrated draw is within 1.0 point

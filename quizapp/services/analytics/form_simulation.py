@@ -39,6 +39,7 @@ WITHIN_LABEL_SD = 0.9
 DEFAULT_DRAWS = 1000
 DEFAULT_TRAINEES = 1000
 FORM_SD_LIMIT = 1.0  # points: forms this close are equivalent for a pass/fail decision
+DECISION_TRAINEES = 2000  # simulated trainees (two forms each) for `flask banks check --forms`
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class FormReport:
     figures: list[FormFigures]
     recovery: float  # correlation of the simulated calibration's difficulties with the truth
     se_coverage: float  # share of questions whose 95 % interval holds the true difficulty
+    decisions: list[tuple[str, DecisionQuality]]  # per draw (``decision_trainees`` > 0 only)
 
     def figure(self, draw: str) -> FormFigures:
         return next(f for f in self.figures if f.draw == draw)
@@ -90,8 +92,11 @@ def _prob(theta: float, b: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(b - theta))
 
 
-def form_balance(bank: Bank, draws: int = DEFAULT_DRAWS, trainees: int = DEFAULT_TRAINEES, seed: int = 1) -> FormReport:
-    """The form-difficulty figures of one bank file (module doc)."""
+def form_balance(
+    bank: Bank, draws: int = DEFAULT_DRAWS, trainees: int = DEFAULT_TRAINEES, seed: int = 1, decision_trainees: int = 0
+) -> FormReport:
+    """The form-difficulty figures of one bank file (module doc); with ``decision_trainees``, also
+    the decision quality of today's draw and of the calibrated one (trainees normal around the cut)."""
     rng = random.Random(seed)
     truth = np.array(simulated_difficulties(bank, rng))
     cut = rasch.ability_at(bank.pass_mark / 100, truth)
@@ -116,7 +121,26 @@ def form_balance(bank: Bank, draws: int = DEFAULT_DRAWS, trainees: int = DEFAULT
         ("balanced on the true difficulties", list(truth)),
     ]
     figures = [_figures(bank, name, values, seeds, plain, truth, cut) for name, values in variants]
-    return FormReport(bank.id, draws, trainees, figures, recovery, coverage)
+    decisions = []
+    if decision_trainees:
+        critical_subtopics = {t.id for t in bank.subtopics if t.critical}
+        critical = {i for i, q in enumerate(bank.questions) if q.critical or q.subtopic in critical_subtopics}
+        true_values = dict(enumerate(truth.tolist()))
+        for name, values in (variants[0], variants[2]):
+            quality = decision_quality(
+                candidates(bank, values),
+                true_values,
+                critical,
+                bank.questions_per_attempt,
+                bank.pass_mark,
+                bank.critical_min,
+                cut,
+                1.0,
+                trainees=decision_trainees,
+                seed=seed,
+            )
+            decisions.append((name, quality))
+    return FormReport(bank.id, draws, trainees, figures, recovery, coverage, decisions)
 
 
 def _simulated_calibration(
