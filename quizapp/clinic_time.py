@@ -48,11 +48,13 @@ def local_time(value: dt.datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
     return f"{local.strftime(fmt)} {local.tzname()}"
 
 
-def local_date(value: dt.datetime | dt.date | None, fmt: str = "%d %b %Y") -> str:
+def local_date(value: dt.datetime | dt.date | None, fmt: str = "%d %b %Y", zone_name: str | None = None) -> str:
+    """The date in the viewer's clinic zone, or in ``zone_name`` (a page about one clinic's certificate
+    shows that clinic's dates to every visitor)."""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        value = to_local(value).date()
+        value = to_local(value, zone(zone_name) if zone_name else None).date()
     return value.strftime(fmt)
 
 

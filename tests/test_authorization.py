@@ -11,7 +11,7 @@ import pytest
 from quizapp.models import utcnow
 from quizapp.services.certification import evaluation, supervised_sessions
 
-from . import factories
+from . import factories, images
 from .conftest import Browser, csrf_token
 from .test_certification import pass_bank
 
@@ -29,6 +29,7 @@ MATRIX = {
     "auth.forgot_password": ("GET", "/auth/forgot", (OK, OK, OK, OK, OK, OK)),
     "auth.reset_password": ("GET", "/auth/reset/not-a-real-token", (REDIRECT,) * 6),
     "public.verify": ("GET", "/verify/{code}", (OK, OK, OK, OK, OK, OK)),
+    "public.check": ("GET", "/verify", (OK, OK, OK, OK, OK, OK)),
     "trainee.home": ("GET", "/trainee/", (LOGIN, OK, OK, GONE, GONE, GONE)),
     "trainee.bank": ("GET", "/trainee/banks/tiny", (LOGIN, OK, OK, GONE, GONE, GONE)),
     "trainee.start": ("POST", "/trainee/banks/tiny/start", (LOGIN, REDIRECT, REDIRECT, GONE, GONE, GONE)),
@@ -81,6 +82,8 @@ MATRIX = {
     ),
     "admin.home": ("GET", "/admin/", (LOGIN, GONE, GONE, GONE, GONE, OK)),
     "admin.programme": ("GET", "/admin/clinics/{clinic}/programme", (LOGIN, GONE, GONE, GONE, GONE, OK)),
+    "admin.clinic_settings": ("GET", "/admin/clinics/{clinic}/settings", (LOGIN, GONE, GONE, GONE, GONE, OK)),
+    "admin.clinic_logo": ("GET", "/admin/clinics/{clinic}/logo", (LOGIN, GONE, GONE, GONE, GONE, OK)),
     "admin.people": ("GET", "/admin/people", (LOGIN, GONE, GONE, GONE, GONE, OK)),
     "admin.person": ("GET", "/admin/people/{trainee}", (LOGIN, GONE, GONE, GONE, GONE, OK)),
     "admin.create_clinic": ("POST", "/admin/clinics", (LOGIN, GONE, GONE, GONE, GONE, REDIRECT)),
@@ -108,6 +111,7 @@ def world(app, tmp_path):
         sup = factories.user("supervisor@x.test", role="supervisor")
         factories.user("supervisor2@x.test", role="supervisor", clinic_name="South Clinic")
         admin = factories.user("admin@x.test", role="admin", clinic_name=None)
+        trainee.clinic.logo, trainee.clinic.logo_mime = images.png(), "image/png"  # committed with the programme
         factories.quiz_only_programme(trainee.clinic_id, admin)
         closed = pass_bank(trainee, bank, utcnow() - dt.timedelta(hours=1))
         cert = evaluation.refresh(trainee).certificate

@@ -11,4 +11,4 @@ def require_admin():
         abort(404)
 
 
-from . import people, routes, standards  # noqa: E402,F401
+from . import clinics, people, routes, standards  # noqa: E402,F401

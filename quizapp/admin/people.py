@@ -74,7 +74,7 @@ def person(user_id: int):
     user = db.get_or_404(User, user_id)
     # Only ``data``: with ``obj`` the clinic field would read ``user.clinic`` (an object, not an id)
     # and open on "No clinic", so saving unchanged would fail.
-    form = EditUserForm(data={"role": user.role, "active": user.active, "clinic": user.clinic_id or NO_CLINIC})
+    form = EditUserForm(data=_person_data(user))
     form.set_clinics(_clinics())
     if form.validate_on_submit():
         try:
@@ -84,6 +84,7 @@ def person(user_id: int):
                 role=form.role.data,
                 clinic=_clinic_or_none(form.clinic.data),
                 active=form.active.data,
+                registration_number=form.registration_number.data,
             )
         except accounts.AccountError as exc:
             db.session.rollback()
@@ -94,6 +95,15 @@ def person(user_id: int):
     elif request.method == "POST" and form.csrf_token.errors:
         abort(400)
     return _person_page(user, form)
+
+
+def _person_data(user: User) -> dict:
+    return {
+        "role": user.role,
+        "active": user.active,
+        "clinic": user.clinic_id or NO_CLINIC,
+        "registration_number": user.registration_number,
+    }
 
 
 def _person_page(user: User, form: EditUserForm, temporary_password: str | None = None):
@@ -115,7 +125,7 @@ def reset_password(user_id: int):
     if not ResetPasswordForm().validate_on_submit():
         abort(400)
     temporary = password_resets.reset_by_admin(current_user, user)
-    form = EditUserForm(data={"role": user.role, "active": user.active, "clinic": user.clinic_id or NO_CLINIC})
+    form = EditUserForm(data=_person_data(user))
     form.set_clinics(_clinics())
     return _person_page(user, form, temporary_password=temporary)
 

@@ -12,11 +12,14 @@ from wtforms import (
     SelectField,
     StringField,
     SubmitField,
+    ValidationError,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from ..form_validators import CleanName
 from ..models import Role
+from ..services.people import administration
+from ..services.people.accounts import AccountError
 from ..services.people.passwords import MIN_LENGTH
 
 ROLE_CHOICES = [SelectChoice(r.value, r.value.capitalize()) for r in Role]
@@ -59,7 +62,17 @@ class CreateUserForm(_ClinicChoice):
 class EditUserForm(_ClinicChoice):
     role = SelectField("Role", choices=ROLE_CHOICES)
     active = BooleanField("Active (may log in)")
+    registration_number = StringField(
+        "Professional registration number (optional, printed on certificates)",
+        validators=[Optional(), Length(max=administration.REGISTRATION_MAX)],
+    )
     submit = SubmitField("Save changes")
+
+    def validate_registration_number(self, field) -> None:
+        try:
+            field.data = administration.clean_registration_number(field.data)
+        except AccountError as exc:
+            raise ValidationError(str(exc)) from exc
 
 
 class AuditFilterForm(FlaskForm):

@@ -3,6 +3,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..certificate_responses import pdf_response
+from ..clinic_time import today_for
 from ..extensions import db
 from ..models import BODY_REGIONS, Attempt, Bank, SupervisedSession, utcnow
 from ..services.certification import evaluation, supervised_sessions
@@ -184,6 +185,8 @@ def certification_page():
 @bp.route("/sessions/new", methods=["GET", "POST"])
 def log_session():
     form = LogSessionForm()
+    if not form.is_submitted():
+        form.session_date.data = today_for(current_user.clinic.timezone)
     if form.validate_on_submit():
         try:
             supervised_sessions.log_session(
