@@ -68,6 +68,9 @@ def test_admin_sets_a_registration_number_without_ending_sessions(app, certified
         assert db.session.scalar(select(User.registration_number).where(User.email == "t@x.test")) == "CORU PT012345"
         details = db.session.scalar(select(AuditEvent.details).where(AuditEvent.kind == "user.registration_changed"))
         assert details == {"old": None, "new": "CORU PT012345"}
+    assert "set Tess Trainee&#39;s registration number to CORU PT012345." in admin.get("/admin/audit").get_data(
+        as_text=True
+    )
     assert trainee.get("/trainee/").status_code == 200  # no rights changed: the session lives on
     # Saving unchanged changes nothing; clearing removes it.
     edit_person(admin, url, registration_number="CORU PT012345")

@@ -79,6 +79,8 @@ def test_admin_sets_time_zone_and_signatory_and_it_is_audited(app, admin, clinic
     assert events(app, "clinic.settings_changed") == [
         {"changes": ["time zone UTC → Pacific/Auckland", "signatory Dr Ann Lee", "signatory's title Clinical lead"]}
     ]
+    audit = admin.get("/admin/audit").get_data(as_text=True)
+    assert "changed the clinic&#39;s settings: time zone UTC → Pacific/Auckland; signatory Dr Ann Lee" in audit
     # Saving again unchanged changes nothing and records nothing.
     save(admin, clinic_id, timezone="Pacific/Auckland", signatory_name="Dr Ann Lee", signatory_title="Clinical lead")
     assert len(events(app, "clinic.settings_changed")) == 1

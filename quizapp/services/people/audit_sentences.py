@@ -111,6 +111,12 @@ def sentence(kind: str, actor: str | None, subject: str | None, details: dict, n
         return f"{whom} chose a new password from a reset link."
     if kind == "clinic.created":
         return f"{who} created the clinic {d.get('name')}."
+    if kind == "clinic.settings_changed":
+        return f"{who} changed the clinic's settings: {'; '.join(d.get('changes') or []) or 'no change'}."
+    if kind == "user.registration_changed":
+        if d.get("new"):
+            return f"{who} set {whom}'s registration number to {d['new']}."
+        return f"{who} removed {whom}'s registration number."
     if kind == "programme.changed":
         return f"{who} changed the certification rules: {_rules(d.get('before') or {}, d.get('after') or {}, names)}."
     if kind == "accommodation.changed":
