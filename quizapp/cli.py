@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from . import demo as demo_data
 from .cli_items import items_cli
 from .extensions import db
 from .models import Role
@@ -21,16 +22,6 @@ from .services.people import accounts
 users_cli = AppGroup("users", help="Manage user accounts.")
 certification_cli = AppGroup("certification", help="Certification housekeeping.")
 banks_cli = AppGroup("banks", help="Check and import question banks.")
-
-DEMO_PASSWORD = "needlework-demo"
-DEMO_CLINIC = "Demo Physiotherapy Clinic"
-DEMO_PEOPLE = [
-    ("supervisor@demo.needlework.test", "Sam Supervisor", Role.SUPERVISOR),
-    ("trainee1@demo.needlework.test", "Alex Trainee", Role.TRAINEE),
-    ("trainee2@demo.needlework.test", "Jordan Trainee", Role.TRAINEE),
-    ("trainee3@demo.needlework.test", "Riley Trainee", Role.TRAINEE),
-    ("admin@demo.needlework.test", "Ada Admin", Role.ADMIN),
-]
 
 
 @users_cli.command("create")
@@ -210,17 +201,20 @@ def convert_bank(source: Path, target: Path, skip_unsupported: bool, bank_id: st
 
 
 @click.command("demo")
+@click.option("--reset", is_flag=True, help="First delete the demo clinics and everyone in them, then rebuild.")
 @with_appcontext
-def demo() -> None:
-    """Create a demo clinic with a supervisor, trainees and an admin (idempotent); print their logins."""
-    clinic = accounts.get_or_create_clinic(DEMO_CLINIC)
-    for email, name, role in DEMO_PEOPLE:
-        if accounts.find_user(email) is None:
-            accounts.create_user(email, name, DEMO_PASSWORD, role, None if role == Role.ADMIN else clinic)
-    db.session.commit()
-    click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
-    for email, _, role in DEMO_PEOPLE:
-        click.echo(f"  {role:<10} {email}")
+def demo(reset: bool) -> None:
+    """Build the demo clinics, their people and histories (deterministic, idempotent); print every login."""
+    if reset:
+        click.echo(f"removed the demo clinics and {demo_data.remove()} demo account(s)")
+    try:
+        logins = demo_data.build()
+    except demo_data.DemoError as exc:
+        raise click.ClickException(str(exc)) from exc
+    played = sum(login.played for login in logins)
+    click.echo(f"demo built: {played} trainee histories played" if played else "demo already built: nothing changed")
+    for line in demo_data.describe(logins):
+        click.echo(line)
 
 
 @certification_cli.command("remind")

@@ -67,10 +67,9 @@ def _config() -> dict:
     return {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
 
 
-@pytest.fixture
-def app(migrated_app):
-    """The app with an empty database."""
-    with migrated_app.app_context():
+def empty_database(app) -> None:
+    """Delete every row of every table (fixtures of wider scope than a test call it too)."""
+    with app.app_context():
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
             if db.engine.dialect.name == "postgresql":
@@ -80,6 +79,12 @@ def app(migrated_app):
                     conn.execute(sa.text(f"DELETE FROM {name}"))
         db.session.remove()
     limiter.reset()
+
+
+@pytest.fixture
+def app(migrated_app):
+    """The app with an empty database."""
+    empty_database(migrated_app)
     yield migrated_app
 
 

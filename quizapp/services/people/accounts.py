@@ -45,9 +45,19 @@ def get_or_create_clinic(name: str) -> Clinic:
 
 
 def create_user(
-    email: str, name: str, password: str, role: str, clinic: Clinic | None, created_by: User | None = None
+    email: str,
+    name: str,
+    password: str,
+    role: str,
+    clinic: Clinic | None,
+    created_by: User | None = None,
+    password_hash: str | None = None,
 ) -> User:
-    """Create an account; raises ``AccountError`` for a taken e-mail, a weak password or a missing clinic."""
+    """Create an account; raises ``AccountError`` for a taken e-mail, a weak password or a missing clinic.
+
+    ``password_hash``, when given, is ``hash_password(password)`` made already: argon2 is slow by
+    design, so the demo hashes its one password once for all its accounts.
+    """
     if role not in set(Role):
         raise AccountError(f"unknown role {role!r}; expected one of {', '.join(Role)}")
     if role != Role.ADMIN and clinic is None:
@@ -59,7 +69,7 @@ def create_user(
     user = User(
         email=normalise_email(email),
         name=clean_name(name),
-        password_hash=hash_password(password),
+        password_hash=password_hash or hash_password(password),
         role=role,
         clinic=clinic,
     )
