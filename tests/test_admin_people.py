@@ -87,7 +87,7 @@ def test_role_change_is_audited_and_ends_the_persons_sessions(app):
     # The trainee's old session is gone: the promoted person must log in again.
     assert "/auth/login" in victim.get("/trainee/").headers["Location"]
     page = b.get("/admin/audit?kind=user.role_changed").get_data(as_text=True)
-    assert "user.role_changed" in page and "trainee@x.test" in page and "old: trainee" in page
+    assert "role from trainee to supervisor." in page and "Trainee" in page
 
 
 def test_deactivation_blocks_login_and_admin_cannot_demote_themselves(app):
@@ -124,7 +124,8 @@ def test_audit_log_filters_by_kind_prefix_and_clinic_and_pages(app):
         Browser(app.test_client()).login("trainee@x.test", "wrong-password")
     b = _admin(app)
     page = b.get("/admin/audit?kind=login.").get_data(as_text=True)
-    assert page.count("login.failure") >= 3 and "login.success" in page
+    assert page.count("Failed login for trainee@x.test.") >= 3 and " logged in." in page  # sentences, not codes
+    assert "<code>" not in page and "{'" not in page
     with app.app_context():
         south = db.session.scalar(select(Clinic.id).where(Clinic.name == "South Clinic"))
     page = b.get(f"/admin/audit?clinic={south}").get_data(as_text=True)
@@ -138,3 +139,32 @@ def test_audit_page_escapes_hostile_details(app):
     Browser(app.test_client()).login("<script>alert(1)</script>@x.test", "wrong-password")
     page = _admin(app).get("/admin/audit").get_data(as_text=True)
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
+
+
+def test_audit_log_reads_as_sentences_with_names(app):
+    """Rule changes and moves between clinics name the banks and clinics, never their ids."""
+    from quizapp.services.certification import evaluation, programmes
+
+    trainee_id = _setup(app)
+    b = _admin(app)
+    with app.app_context():
+        south = db.session.scalar(select(Clinic).where(Clinic.name == "South Clinic"))
+        south_id = south.id
+        admin = db.session.scalar(select(User).where(User.role == "admin"))
+        trainee = db.session.get(User, trainee_id)
+        programme = evaluation.programme_for(trainee.clinic_id)
+        programmes.update_programme(
+            programme,
+            admin,
+            require_all_banks=False,
+            bank_marks={},
+            validity_months=12,
+            sessions_required=3,
+            region_minimums={},
+            critical_subtopic_ids=set(),
+            critical_min=None,
+        )
+    b.post_form(f"/admin/people/{trainee_id}", {"role": "trainee", "clinic": south_id, "active": "y"})
+    page = b.get("/admin/audit").get_data(as_text=True)
+    assert "changed the certification rules:" in page and "supervised sessions required 20 → 3" in page
+    assert "from North Clinic to South Clinic" in page

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Clinic, User
-from ..services.people import accounts, administration, audit_viewer, password_resets
+from ..services.people import accounts, administration, audit_sentences, audit_viewer, password_resets
 from . import bp
 from .people_forms import NO_CLINIC, AuditFilterForm, ClinicForm, CreateUserForm, EditUserForm, ResetPasswordForm
 
@@ -138,4 +138,6 @@ def audit():
     page = audit_viewer.events(
         kind=(form.kind.data or "").strip(), clinic_id=form.clinic.data, page=form.page.data or 1
     )
-    return render_template("admin/audit.html", log=page, form=form, clinics=_clinics())
+    return render_template(
+        "admin/audit.html", log=page, form=form, clinics=_clinics(), kind_label=audit_sentences.kind_label
+    )
