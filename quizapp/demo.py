@@ -55,7 +55,7 @@ from .models import (
 from .services.certification import evaluation, programmes, supervised_sessions
 from .services.dates import add_months
 from .services.learning import practice
-from .services.people import accounts, administration
+from .services.people import accounts, administration, clinic_settings
 from .services.people.passwords import hash_password
 from .services.quiz import attempts, scoring
 
@@ -903,8 +903,13 @@ class World:
         if clinic is not None:
             return clinic
         clinic = administration.create_clinic(admin, spec.name)
-        clinic.timezone = spec.timezone  # what an administrator sets on the clinic's settings
-        clinic.signatory_name, clinic.signatory_title = spec.signatory_name, spec.signatory_title
+        clinic_settings.update_settings(
+            admin,
+            clinic,
+            timezone=spec.timezone,
+            signatory_name=spec.signatory_name,
+            signatory_title=spec.signatory_title,
+        )
         clinic.created_at = self.now - dt.timedelta(days=spec.founded)
         self.settle(admin, clinic.created_at)
         return clinic
