@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from . import demo as demo_data
+from .cli_digest import digest_cli
 from .cli_items import items_cli
 from .extensions import db
 from .models import Role
@@ -234,5 +235,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(certification_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(banks_cli)
+    app.cli.add_command(digest_cli)
     app.cli.add_command(demo)
     app.cli.add_command(items_cli)

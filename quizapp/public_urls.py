@@ -20,6 +20,16 @@ def external_url(endpoint: str, **values) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
+def public_link(endpoint: str, **values) -> str | None:
+    """An absolute link from PUBLIC_URL, or None where it is unset; needs no request (e-mails sent by
+    a command or a service). Without PUBLIC_URL there is no trustworthy address to put in a message."""
+    base = current_app.config.get("PUBLIC_URL")
+    if not base:
+        return None
+    adapter = current_app.url_map.bind(urlsplit(base).netloc or "localhost")
+    return base + adapter.build(endpoint, values)
+
+
 def site_root() -> str:
     """The site's root with a trailing slash (the base of exported ids)."""
     base = current_app.config.get("PUBLIC_URL")

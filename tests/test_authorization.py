@@ -50,6 +50,11 @@ MATRIX = {
         "/supervisor/sessions/{session}/review",
         (LOGIN, GONE, GONE, REDIRECT, GONE, GONE),
     ),
+    "supervisor.sign_off_sessions": (
+        "POST",
+        "/supervisor/sessions/sign-off",
+        (LOGIN, GONE, GONE, REDIRECT, REDIRECT, GONE),
+    ),
     "supervisor.trainee": ("GET", "/supervisor/trainees/{trainee}", (LOGIN, GONE, GONE, OK, GONE, OK)),
     "supervisor.accommodation": (
         "POST",
@@ -93,6 +98,7 @@ MATRIX = {
 
 POST_DATA = {
     "supervisor.review_session": {"sign_off": "Sign off", "comment": ""},
+    "supervisor.sign_off_sessions": {"sign_off_selected": "Sign off selected sessions"},
     "supervisor.accommodation": {"time_multiplier": "1.25", "extra_attempts": "0", "reason": "Assessment on file"},
     "supervisor.revoke": {"reason": "Matrix test"},
     "admin.adopt_pass_mark": {"pass_mark": "60"},

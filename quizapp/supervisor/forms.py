@@ -5,11 +5,12 @@ from wtforms import (
     IntegerField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..form_validators import Finite
 from ..services.certification.evaluation import Status
@@ -19,6 +20,18 @@ class ReviewSessionForm(FlaskForm):
     comment = TextAreaField("Comment (required when returning)", validators=[Length(max=2000)])
     sign_off = SubmitField("Sign off")
     send_back = SubmitField("Return to trainee")
+
+
+class BulkSignOffForm(FlaskForm):
+    """The logs ticked on the sessions page. Any ids are accepted here: the service refuses those that are
+    not the supervisor's to sign off, and says so. Only the range is checked (a database id fits 32 bits)."""
+
+    sessions = SelectMultipleField("Sessions", coerce=int, validate_choice=False)
+    sign_off_selected = SubmitField("Sign off selected sessions")
+
+    def validate_sessions(self, field) -> None:
+        if any(not 1 <= i <= 2**31 - 1 for i in field.data or []):
+            raise ValidationError("Not a session of this list.")
 
 
 class AccommodationForm(FlaskForm):

@@ -32,6 +32,7 @@ def home():
         progress=attempts.progress_by_bank(current_user),
         start_form=StartAttemptForm(),
         due=memory_schedule.due_count(current_user.id, utcnow()),
+        news=supervised_sessions.reviewed_since(current_user, current_user.previous_login_at),
     )
 
 

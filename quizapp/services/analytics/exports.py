@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from ...extensions import db
 from ...models import (
+    BODY_REGIONS,
     Attempt,
     AttemptQuestion,
     AttemptState,
@@ -24,7 +25,9 @@ from ...models import (
     QuestionRevision,
     Response,
     ResponseChoice,
+    SessionState,
     Subtopic,
+    SupervisedSession,
     User,
 )
 from .dashboard import Column, Row
@@ -57,9 +60,13 @@ def _when(value) -> str:
 
 
 def progress_rows(columns: list[Column], rows: list[Row]) -> tuple[list[str], Iterator[list[object]]]:
+    """One line per trainee: status, each requirement, and the sessions signed off as numbers,
+    overall and per body region (every region, whether or not the programme sets a minimum)."""
     header = ["name", "email", "status", "certified_on", "expires_on", "last_activity"]
     for c in columns:
         header += [f"{c.key}_met", f"{c.key}_best"] if c.kind == "bank" else [f"{c.key}_met"]
+    header += ["sessions_signed_off"] + [f"sessions_signed_off_{region}" for region in BODY_REGIONS]
+    signed = _signed_off_by_region([r.user.id for r in rows])
 
     def body():
         for r in rows:
@@ -74,9 +81,25 @@ def progress_rows(columns: list[Column], rows: list[Row]) -> tuple[list[str], It
             for c, cell in zip(columns, r.cells, strict=True):
                 met = "yes" if cell.requirement and cell.requirement.met else "no"
                 out += [met, "" if cell.best is None else f"{cell.best:.1f}"] if c.kind == "bank" else [met]
+            theirs = signed.get(r.user.id, {})
+            out += [sum(theirs.values())] + [theirs.get(region, 0) for region in BODY_REGIONS]
             yield out
 
     return header, body()
+
+
+def _signed_off_by_region(user_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Signed-off sessions per trainee and region, in one grouped query."""
+    out: dict[int, dict[str, int]] = {}
+    if not user_ids:
+        return out
+    for trainee_id, region, n in db.session.execute(
+        select(SupervisedSession.trainee_id, SupervisedSession.region, func.count())
+        .where(SupervisedSession.trainee_id.in_(user_ids), SupervisedSession.status == SessionState.SIGNED_OFF)
+        .group_by(SupervisedSession.trainee_id, SupervisedSession.region)
+    ):
+        out.setdefault(trainee_id, {})[region] = n
+    return out
 
 
 def attempt_rows(clinic_id: int | None) -> tuple[list[str], Iterator[list[object]]]:

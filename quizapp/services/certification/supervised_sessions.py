@@ -1,5 +1,9 @@
 """Supervised needling sessions: logged by trainees, signed off by a supervisor of their clinic.
 
+Reviews (one at a time, or several signed off at once) change a log's status with a conditional
+UPDATE, so a double submit or two supervisors at once review and audit each log exactly once; the
+trainee is told by e-mail where mail is configured, and on their home page since their last visit.
+
 A log must not identify a patient. ``identifier_problems`` refuses the obvious identifiers
 (dates of birth, record or phone numbers, e-mail addresses, titled names); it cannot catch
 everything, so the form also tells the trainee what not to write.
@@ -9,10 +13,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import smtplib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import contains_eager, joinedload
 
 from ...clinic_time import today_for
 from ...extensions import db
 from ...models import BODY_REGIONS, SessionState, SupervisedSession, User, utcnow
+from ...public_urls import public_link
+from .. import mail
 from ..people import audit_trail
 from . import evaluation
 
@@ -154,9 +167,11 @@ def log_session(
 def review(
     session: SupervisedSession, supervisor: User, sign_off: bool, comment: str, now: dt.datetime | None = None
 ) -> None:
-    """Sign off or return a pending log. The caller has scoped ``session`` to the supervisor's clinic.
+    """Sign off or return a pending log, audited; the trainee is e-mailed where mail is configured.
 
-    ``now`` is the moment of the review (default: the clock); the certification is refreshed as of its date.
+    The caller has scoped ``session`` to the supervisor's clinic. ``now`` is the moment of the review
+    (default: the clock); the certification is refreshed as of its date. Raises ``PracticeLogError``
+    when the log is not this supervisor's to review or was reviewed already (also by a racing request).
     """
     now = now or utcnow()
     if not supervisor.is_supervisor or session.trainee.clinic_id != supervisor.clinic_id:
@@ -167,18 +182,240 @@ def review(
         raise PracticeLogError("This log has already been reviewed.")
     if not sign_off and not comment.strip():
         raise PracticeLogError("Say why the log is returned, so the trainee can fix it.")
-    session.status = SessionState.SIGNED_OFF if sign_off else SessionState.RETURNED
-    session.reviewed_by_id = supervisor.id
-    session.reviewed_at = now
-    session.review_comment = comment.strip() or None
-    audit_trail.record(
-        "session.signed_off" if sign_off else "session.returned",
-        actor=supervisor,
-        subject=session.trainee,
-        session_id=session.id,
-        comment=comment.strip(),
-        at=now,
-    )
+    status = SessionState.SIGNED_OFF if sign_off else SessionState.RETURNED
+    if not _mark_reviewed([session], supervisor, status, comment.strip(), now):
+        db.session.rollback()
+        raise PracticeLogError("This log has already been reviewed.")
     db.session.commit()
+    trainee = session.trainee
     if sign_off:
-        evaluation.refresh(session.trainee, now.date())
+        evaluation.refresh(trainee, now.date())
+    _tell_trainee(trainee, [session], supervisor, status)
+
+
+MAX_BULK = 200  # logs one form post may sign off
+
+
+@dataclass(frozen=True)
+class BulkSignOff:
+    """What ``sign_off_many`` did. ``already_reviewed``: logs of the clinic reviewed before this request
+    reached them (by a colleague, or by the first of a double submit). ``refused``: ids that are no log
+    of the supervisor's clinic, or the supervisor's own; counted, never described."""
+
+    signed: list[SupervisedSession]
+    already_reviewed: list[SupervisedSession]
+    refused: int
+
+    def messages(self) -> list[tuple[str, str]]:
+        """(category, sentence) pairs that report the outcome to the supervisor."""
+        out = []
+        if self.signed:
+            per_trainee: dict[str, int] = {}
+            for s in self.signed:
+                per_trainee[s.trainee.name] = per_trainee.get(s.trainee.name, 0) + 1
+            who = "; ".join(f"{name}: {n}" for name, n in per_trainee.items())
+            out.append(("info", f"{_sessions(len(self.signed))} signed off ({who})."))
+        if self.already_reviewed:
+            which = "; ".join(f"{s.trainee.name}, {s.session_date:%d %b %Y}" for s in self.already_reviewed)
+            out.append(
+                ("info", f"Already reviewed, left as they were: {_sessions(len(self.already_reviewed))} ({which}).")
+            )
+        if self.refused:
+            out.append(
+                ("error", f"Not signed off: {_sessions(self.refused)} not on your clinic's list of logs to review.")
+            )
+        return out
+
+
+def _sessions(n: int) -> str:
+    return f"{n} session{'' if n == 1 else 's'}"
+
+
+def sign_off_many(session_ids: Iterable[int], supervisor: User, now: dt.datetime | None = None) -> BulkSignOff:
+    """Sign off each listed pending log of the supervisor's clinic, each audited as ``review`` audits one.
+
+    One transaction for the lot; then each trainee's certification is refreshed once and each trainee
+    gets one e-mail listing their logs. Raises ``PracticeLogError`` for a non-supervisor, an empty
+    selection or more than ``MAX_BULK`` logs.
+    """
+    now = now or utcnow()
+    wanted = set(session_ids)
+    if not supervisor.is_supervisor:
+        raise PracticeLogError("Only a supervisor of the trainee's clinic can review this log.")
+    if not wanted:
+        raise PracticeLogError("Tick the sessions to sign off first.")
+    if len(wanted) > MAX_BULK:
+        raise PracticeLogError(f"Sign off at most {MAX_BULK} sessions at a time.")
+    supervisor_id = supervisor.id
+    found = db.session.scalars(
+        select(SupervisedSession)
+        .join(SupervisedSession.trainee)
+        .where(SupervisedSession.id.in_(wanted), User.clinic_id == supervisor.clinic_id, User.id != supervisor_id)
+        .options(contains_eager(SupervisedSession.trainee))
+    ).all()
+    pending = [s for s in found if s.status == SessionState.PENDING]
+    signed_ids = {s.id for s in _mark_reviewed(pending, supervisor, SessionState.SIGNED_OFF, "", now)}
+    db.session.commit()
+    for trainee_id in sorted({s.trainee_id for s in found if s.id in signed_ids}):
+        evaluation.refresh(db.session.get(User, trainee_id), now.date())
+    reloaded = _reload([s.id for s in found])
+    signed = [s for s in reloaded if s.id in signed_ids]
+    by_trainee: dict[int, list[SupervisedSession]] = {}
+    for s in signed:
+        by_trainee.setdefault(s.trainee_id, []).append(s)
+    for theirs in by_trainee.values():
+        _tell_trainee(theirs[0].trainee, theirs, supervisor, SessionState.SIGNED_OFF)
+    return BulkSignOff(signed, [s for s in reloaded if s.id not in signed_ids], len(wanted) - len(found))
+
+
+def _mark_reviewed(
+    sessions: list[SupervisedSession], supervisor: User, status: str, comment: str, now: dt.datetime
+) -> list[SupervisedSession]:
+    """Move those of ``sessions`` still pending to ``status`` and audit each; the caller commits.
+
+    Returns the logs this call moved. The UPDATE matches pending rows only: of two racing requests
+    each log goes to exactly one (PostgreSQL makes the second wait for the first's row lock, then
+    finds the row no longer pending; SQLite lets one writer in at a time).
+    """
+    if not sessions:
+        return []
+    moved = set(
+        db.session.scalars(
+            update(SupervisedSession)
+            .where(SupervisedSession.id.in_([s.id for s in sessions]), SupervisedSession.status == SessionState.PENDING)
+            .values(status=status, reviewed_by_id=supervisor.id, reviewed_at=now, review_comment=comment or None)
+            .returning(SupervisedSession.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    out = [s for s in sessions if s.id in moved]
+    for s in out:
+        audit_trail.record(
+            "session.signed_off" if status == SessionState.SIGNED_OFF else "session.returned",
+            actor=supervisor,
+            subject=s.trainee,
+            session_id=s.id,
+            comment=comment,
+            at=now,
+        )
+    return out
+
+
+def _reload(ids: list[int]) -> list[SupervisedSession]:
+    """The logs with their trainees, fresh after a commit, in one query (by trainee name, then date)."""
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(SupervisedSession)
+            .join(SupervisedSession.trainee)
+            .where(SupervisedSession.id.in_(ids))
+            .options(contains_eager(SupervisedSession.trainee))
+            .order_by(User.name, SupervisedSession.session_date, SupervisedSession.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def _tell_trainee(trainee: User, sessions: list[SupervisedSession], supervisor: User, status: str) -> bool:
+    """E-mail the trainee which of their logs were signed off or returned, where mail is configured.
+
+    The review stands whatever happens here: a failed send is logged, never raised.
+    """
+    if not sessions or not trainee.active or not mail.configured():
+        return False
+    signed = status == SessionState.SIGNED_OFF
+    what = "signed off" if signed else "returned"
+    n = len(sessions)
+    subject = (
+        f"Your supervised session of {sessions[0].session_date:%d %b %Y} was {what}"
+        if n == 1
+        else f"{n} of your supervised sessions were {what}"
+    )
+    lines = [f"Hello {trainee.name},", "", f"{supervisor.name} {what}:"]
+    for s in sessions:
+        lines.append(f"- {s.session_date:%d %b %Y}, {BODY_REGIONS.get(s.region, s.region)}: {s.muscles}")
+        if s.review_comment:
+            lines.append(f"  Comment: {s.review_comment}")
+    if not signed:
+        lines += ["", "Correct the log and submit it again as a new session."]
+    link = public_link("trainee.certification_page")
+    if link:
+        lines += ["", f"Your sessions: {link}"]
+    try:
+        return mail.send(trainee.email, subject, "\n".join(lines) + "\n")
+    except (OSError, smtplib.SMTPException) as exc:
+        current_app.logger.warning("review e-mail to %s not sent: %s", trainee.email, exc)
+        return False
+
+
+# --- What supervisors and trainees are shown ------------------------------------------------
+
+
+def _pending_of(clinic_id: int):
+    return SupervisedSession.status == SessionState.PENDING, User.clinic_id == clinic_id
+
+
+def pending_for_clinic(clinic_id: int) -> list[SupervisedSession]:
+    """The clinic's logs waiting for review, oldest session first, with their trainees (one query)."""
+    return list(
+        db.session.scalars(
+            select(SupervisedSession)
+            .join(SupervisedSession.trainee)
+            .where(*_pending_of(clinic_id))
+            .options(contains_eager(SupervisedSession.trainee))
+            .order_by(SupervisedSession.session_date, SupervisedSession.id)
+        )
+    )
+
+
+def pending_count(clinic_id: int) -> int:
+    """How many of the clinic's logs wait for review (the supervisor's menu shows it on every page)."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(SupervisedSession)
+        .join(SupervisedSession.trainee)
+        .where(*_pending_of(clinic_id))
+    )
+
+
+@dataclass(frozen=True)
+class ReviewNotice:
+    """A review the trainee has not seen yet, as their home page states it."""
+
+    session_date: dt.date
+    region: str
+    muscles: str
+    signed_off: bool
+    reviewer: str
+    reviewed_at: dt.datetime
+    comment: str | None
+
+
+NOTICE_LIMIT = 10
+
+
+def reviewed_since(trainee: User, since: dt.datetime | None) -> list[ReviewNotice]:
+    """The trainee's logs signed off or returned after ``since`` (their previous login; every review when
+    None), newest first, at most ``NOTICE_LIMIT`` (My certification lists them all). One query."""
+    query = (
+        select(SupervisedSession)
+        .where(SupervisedSession.trainee_id == trainee.id, SupervisedSession.status != SessionState.PENDING)
+        .options(joinedload(SupervisedSession.reviewed_by))
+        .order_by(SupervisedSession.reviewed_at.desc(), SupervisedSession.id.desc())
+        .limit(NOTICE_LIMIT)
+    )
+    if since is not None:
+        query = query.where(SupervisedSession.reviewed_at > since)
+    return [
+        ReviewNotice(
+            s.session_date,
+            BODY_REGIONS.get(s.region, s.region),
+            s.muscles,
+            s.status == SessionState.SIGNED_OFF,
+            s.reviewed_by.name if s.reviewed_by else "a supervisor",
+            s.reviewed_at,
+            s.review_comment,
+        )
+        for s in db.session.scalars(query)
+    ]

@@ -98,6 +98,7 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    user.previous_login_at = user.last_login_at  # "since your last visit" counts from here
     user.last_login_at = utcnow()
     audit_trail.record("login.success", actor=user, subject=user)
     db.session.commit()
