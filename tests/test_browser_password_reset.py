@@ -51,7 +51,7 @@ def test_admin_reset_then_forced_change_at_next_login(live, chromium, database_u
     phone.goto(f"{base}/trainee/")
     expect(phone.get_by_role("heading", name="Change password")).to_be_visible()  # nothing else opens
     phone.get_by_label("Current password").fill(temporary)
-    phone.get_by_label("New password").fill("tara-chose-this-1")
+    phone.get_by_label("New password", exact=True).fill("tara-chose-this-1")
     phone.get_by_label("Repeat new password").fill("tara-chose-this-1")
     shot(phone, f"forced-password-change-phone-{database_url.split(':')[0]}")
     phone.get_by_role("button", name="Change password").click()

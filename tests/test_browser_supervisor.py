@@ -72,7 +72,7 @@ def test_supervisor_dashboard_drill_down_and_csv_export(site, chromium, database
     expect(table).not_to_contain_text("Cara Certified")
 
     table.get_by_role("link", name="Will Working").click()
-    expect(page.get_by_role("heading", name="Will Working")).to_be_visible()
+    expect(page.get_by_role("heading", name="Will Working", exact=True)).to_be_visible()
     shot(page, f"supervisor-trainee-{leg}")
     page.go_back()
 
