@@ -19,6 +19,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..analytics import rasch
+from ..analytics.calibration import LABEL_LOGITS
 from ..quiz import drawing, scoring
 from . import item_writing
 from .bank_schema import Bank, Question
@@ -118,6 +120,7 @@ def _candidates(bank: Bank) -> list[drawing.Candidate]:
             question_type=q.type,
             choice_ids=tuple(range(len(q.choices or [])) or (0, 1)),
             question_id=i,
+            difficulty=LABEL_LOGITS[q.difficulty],  # as the app draws before any calibration
         )
         for i, q in enumerate(bank.questions)
     ]
@@ -131,13 +134,14 @@ def simulate(bank: Bank, simulations: int = DEFAULT_SIMULATIONS, seed: int = 1) 
     picks = picks[0][0] if picks else 1
     critical = _critical_positions(bank)
     candidates = _candidates(bank)
+    anchor = rasch.ability_at(bank.pass_mark / 100, [c.difficulty for c in candidates])
     tables = [(s, _score_table(bank, s, picks, rng)) for s in STRATEGIES]
     totals = {s.name: [0.0, 0, 0] for s in STRATEGIES}  # score sum, attempts passed, trainees passed
     for _ in range(simulations):
         seen: set[int] = set()
         passed_any = {s.name: False for s in STRATEGIES}
         for _ in range(attempts):
-            drawn = drawing.draw(candidates, bank.questions_per_attempt, rng.getrandbits(31), seen=seen)
+            drawn = drawing.draw(candidates, bank.questions_per_attempt, rng.getrandbits(31), seen=seen, anchor=anchor)
             positions = [d.revision_id for d in drawn]
             seen.update(positions)
             for strategy, table in tables:
