@@ -56,6 +56,29 @@ class ClinicSettingsForm(FlaskForm):
 
     checked_logo: clinic_settings.Logo | None = None
 
+    @classmethod
+    def for_clinic(cls, clinic) -> ClinicSettingsForm:
+        """The form opened on the clinic's current settings (posted data, when there is any, wins)."""
+        form = cls(
+            data={
+                "timezone": clinic.timezone,
+                "signatory_name": clinic.signatory_name,
+                "signatory_title": clinic.signatory_title,
+            }
+        )
+        form.set_zones(clinic.timezone)
+        return form
+
+    def changes(self) -> dict:
+        """The validated form as the keyword arguments of ``clinic_settings.update_settings``."""
+        return {
+            "timezone": self.timezone.data,
+            "signatory_name": self.signatory_name.data,
+            "signatory_title": self.signatory_title.data,
+            "logo": self.checked_logo,
+            "remove_logo": self.remove_logo.data,
+        }
+
     def set_zones(self, current: str | None) -> None:
         self.timezone.choices = zone_choices(current)
 

@@ -15,25 +15,10 @@ from .clinic_forms import ClinicSettingsForm
 @bp.route("/clinics/<int:clinic_id>/settings", methods=["GET", "POST"])
 def clinic_settings(clinic_id: int):
     clinic = db.get_or_404(Clinic, clinic_id)
-    form = ClinicSettingsForm(
-        data={
-            "timezone": clinic.timezone,
-            "signatory_name": clinic.signatory_name,
-            "signatory_title": clinic.signatory_title,
-        }
-    )
-    form.set_zones(clinic.timezone)
+    form = ClinicSettingsForm.for_clinic(clinic)
     if form.validate_on_submit():
         try:
-            changes = settings.update_settings(
-                current_user,
-                clinic,
-                timezone=form.timezone.data,
-                signatory_name=form.signatory_name.data,
-                signatory_title=form.signatory_title.data,
-                logo=form.checked_logo,
-                remove_logo=form.remove_logo.data,
-            )
+            changes = settings.update_settings(current_user, clinic, **form.changes())
         except settings.SettingsError as exc:
             db.session.rollback()
             flash(str(exc), "error")
