@@ -21,17 +21,17 @@ from playwright.sync_api import expect  # noqa: E402
 
 @pytest.fixture
 def world(app, tmp_path):
-    """A calibrated tiny bank (24 first attempts), a supervisor, an admin, and the admin's ratings."""
+    """A calibrated tiny bank (16 first attempts), a supervisor, an admin, and the admin's ratings."""
     with app.app_context():
         factories.tiny_bank(tmp_path)
         bank = db.session.scalar(select(Bank))
-        cohort(bank, 24, "North Clinic", seed=5)
+        cohort(bank, 16, "North Clinic", seed=5)
         sup = factories.user("sup@x.test", role="supervisor", name="Sam Supervisor")
         admin = factories.user("admin@x.test", role="admin", clinic_name=None, name="Ada Admin")
         factories.quiz_only_programme(sup.clinic_id, admin)
         for scope in (None, sup.clinic_id):
             outcome = calibration.calibrate(bank, scope)
-            decision_quality.assess(outcome.run, trainees=100)
+            decision_quality.assess(outcome.run, trainees=50)
         items = standard_setting.live_items(bank)
         rng = random.Random(2)
         standard_setting.rate(admin, bank, {i.revision_id: rng.randrange(50, 90) for i in items})
