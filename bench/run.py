@@ -2,7 +2,8 @@
 
 wrk measures the closed loop of the single-request endpoints (see bench/wrk.py for why); locust
 drives what is a flow (submit, then start the next attempt) and the open shape, where simulated
-people think between requests.
+people think between requests; bench/exam_end.py drives the end of an exam (a cohort submitting
+within one second) and checks in the database that every attempt was graded exactly once.
 
 Every run is bounded: a fixed duration per measurement and a fixed list of measurements.
 
@@ -28,8 +29,8 @@ from pathlib import Path
 
 import psutil
 
+from . import exam_end, wrk
 from . import seed as seeding
-from . import wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -207,6 +208,16 @@ def median_cells(rows: list[dict | None]) -> list[str]:
     ]
 
 
+def median_rate(rows: list[dict | None]) -> float | None:
+    rates = [float(r["Requests/s"]) for r in rows if r and int(r["Request Count"])]
+    return statistics.median(rates) if rates else None
+
+
+def share(rate: float | None, ceiling: float | None) -> str:
+    """A page's throughput as a share of the hello ceiling measured in the same run."""
+    return f"{100 * rate / ceiling:.1f} %" if rate and ceiling else "–"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/needlework_bench")
@@ -215,6 +226,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the table gives medians")
     parser.add_argument("--users", default="1,10,50")
     parser.add_argument("--open-trainees", type=int, default=300)
+    parser.add_argument("--exam-trainees", type=int, default=50, help="trainees submitting within one second")
     parser.add_argument("--skip-seed", action="store_true")
     args = parser.parse_args()
     levels = [int(u) for u in args.users.split(",")]
@@ -224,8 +236,10 @@ def main() -> None:
     if not args.skip_seed:
         print("seeding:", seeding.seed(args.database_url, clinics=10, trainees=2000, responses=200_000), flush=True)
     speed = [cpu_check()]
+    load = [os.getloadavg()]
 
     closed: list[list[str]] = []
+    rates: dict[tuple[str, int], float | None] = {}
     peaks: dict[str, float] = {}
     run_index = 0
     for scenario, name, label in CLOSED:
@@ -241,7 +255,10 @@ def main() -> None:
                         runs.append(wrk.run(server.url, scenario, users, args.duration, first))
                     else:
                         runs.append(locust(server.url, scenario, users, args.duration, "closed", first).get(name))
-                closed.append([label, str(users), *median_cells(runs)])
+                rates[scenario, users] = median_rate(runs)
+                cells = median_cells(runs)
+                closed.append([label, str(users), cells[0], share(rates[scenario, users], rates.get(("hello", users)))])
+                closed[-1] += cells[1:]
                 print(" | ".join(closed[-1]), flush=True)
         finally:
             server.stop()
@@ -277,20 +294,37 @@ def main() -> None:
             *median_cells([s.get("supervisor dashboard") for s in supervisors]),
         ],
     ]
+    ceiling = max((r for (scenario, _), r in rates.items() if scenario == "hello" and r), default=None)
+    for row, runs in zip(open_rows, [trainees, trainees, supervisors], strict=True):
+        row.insert(3, share(median_rate([t.get(row[1]) for t in runs]), ceiling))
     peaks["open shape (trainees + supervisors)"] = (server.peak_worker_mb, server.final_worker_mb)
+
+    server = Server("wsgi:app", args.database_url, workers, port=5062)
+    try:
+        bursts = []
+        for r in range(args.repeat):
+            first = exam_end.FIRST_TRAINEE + r * args.exam_trainees
+            bursts.append(exam_end.burst(server.url, args.database_url, args.exam_trainees, first))
+            print(f"exam end, run {r + 1}: {exam_end.summary(bursts[-1:])}", flush=True)
+    finally:
+        server.stop()
+    peaks["exam end"] = (server.peak_worker_mb, server.final_worker_mb)
+    exam = exam_end.summary(bursts)
+    exam["share"] = share(exam["served_per_second"], ceiling)
     speed.append(cpu_check())
-    write_results(args, workers, closed, open_rows, peaks, speed)
+    load.append(os.getloadavg())
+    write_results(args, workers, closed, open_rows, exam, peaks, speed, load)
     print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 
-def write_results(args, workers: int, closed, open_rows, peaks, speed: list[float]) -> None:
+def write_results(args, workers: int, closed, open_rows, exam, peaks, speed: list[float], load) -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
     head = "| {} |\n| {} |\n".format
     lines = [
         "# Load benchmark",
         "",
         f"Written by `make bench` (`python -m bench.run --duration {args.duration} --open-duration {args.open_duration} "
-        f"--repeat {args.repeat}`) "
+        f"--repeat {args.repeat} --exam-trainees {args.exam_trainees}`) "
         f"on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, commit `{commit.strip()}`.",
         f"Machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()} ({sys._base_executable}); "
         f"gunicorn with {workers} sync workers (2 × cores) on 127.0.0.1; the load generators on the same machine; "
@@ -310,11 +344,19 @@ def write_results(args, workers: int, closed, open_rows, peaks, speed: list[floa
         f"{speed[-1]:.0f} ms at the end. On one machine of this kind it read from 64 to 146 ms within an hour, "
         "and the interpreter counts too (the README's Benchmarks): compare tables taken at similar readings, and pages with the hello of the same table.",
         "",
+        "Machine load (1, 5 and 15-minute load averages, other work on the machine included): "
+        f"{' / '.join(f'{x:.1f}' for x in load[0])} at the start, {' / '.join(f'{x:.1f}' for x in load[-1])} at the end. "
+        f"The load generators and the server share the {os.cpu_count()} cores with whatever else runs.",
+        "",
+        "Share of hello: a page's req/s as a share of the hello ceiling measured in the same run, at the same "
+        "number of users (closed loop), or of the best hello of the run (open shape and exam end, where the "
+        "offered load sets the rate, so the share says how much of the ceiling that load used).",
+        "",
         f"## Closed loop: N users, no think time, {args.duration} s each",
         "",
         head(
-            " | ".join(["endpoint", "users", "req/s", "p50", "p95", "p99", "requests", "errors"]),
-            " | ".join(["---"] + ["---:"] * 7),
+            " | ".join(["endpoint", "users", "req/s", "share of hello", "p50", "p95", "p99", "requests", "errors"]),
+            " | ".join(["---"] + ["---:"] * 8),
         ),
     ]
     lines[-1] = lines[-1].rstrip("\n")
@@ -323,10 +365,28 @@ def write_results(args, workers: int, closed, open_rows, peaks, speed: list[floa
         "",
         f"## Open shape: simulated people with think time, {args.open_duration} s",
         "",
-        "| load | endpoint | req/s | p50 | p95 | p99 | requests | errors |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| load | endpoint | req/s | share of hello | p50 | p95 | p99 | requests | errors |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     lines += ["| " + " | ".join(r) + " |" for r in open_rows]
+    lines += [
+        "",
+        f"## Exam end: {args.exam_trainees} trainees press Submit within one second ({args.repeat} bursts)",
+        "",
+        f"Each trainee has a full {exam_end.QUESTIONS}-question attempt saved (about half answer well enough to pass); "
+        "the submits leave at moments spread evenly over one second, whether or not the earlier ones have been "
+        "answered (open loop), and each simulated browser then opens its result page. Times are from the "
+        "scheduled moment (a server that falls behind is charged for the wait), medians over the bursts of each "
+        "burst's p50, p95 and max. Graded exactly once: checked in the database after each burst (submitted and "
+        "scored, every item's response scored, every item's memory card reviewed exactly once more).",
+        "",
+        "| what | p50 | p95 | max | served/s | share of hello | submits | errors | graded exactly once |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| submit answered | {exam['submit_p50']:.0f} | {exam['submit_p95']:.0f} | {exam['submit_max']:.0f} "
+        f"| {exam['served_per_second']:.0f} | {exam['share']} | {exam['submits']} | {exam['errors']} "
+        f"| {exam['graded_once']} of {exam['submits']} |",
+        f"| result page shown | {exam['page_p50']:.0f} | {exam['page_p95']:.0f} | {exam['page_max']:.0f} | | | | | |",
+    ]
     lines += [
         "",
         "## RSS per worker",
