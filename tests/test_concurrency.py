@@ -5,15 +5,21 @@ at the same moment. Correctness comes from row locks and conditional updates in
 ``services.attempts``, so these tests must pass on every run, not most runs.
 """
 
+import os
+import re
+import signal
 import threading
 
+import pytest
 from sqlalchemy import func, select
 
 from quizapp.extensions import db
-from quizapp.models import Attempt, AttemptQuestion, AuditEvent, Response, ResponseChoice
+from quizapp.models import Attempt, AttemptQuestion, AuditEvent, MemoryCard, Response, ResponseChoice
+from quizapp.services.quiz import attempts
 
 from . import factories
-from .conftest import Browser, csrf_token
+from .conftest import PASSWORD, Browser, csrf_token
+from .test_faults import ROOT, Http, free_port, serve
 from .test_quiz_flow import attempt_of, key_positions, start
 
 JSON = {"Accept": "application/json"}
@@ -222,3 +228,76 @@ def test_many_trainees_submitting_at_the_same_moment(app, tmp_path):
         assert {r.id: (r.state, r.score) for r in rows} == {a: ("submitted", s) for a, s in expected.items()}
         per_attempt = db.session.execute(select(Response.attempt_id, func.count()).group_by(Response.attempt_id)).all()
         assert all(count == 5 for _, count in per_attempt), "exactly one response per question, none doubled"
+
+
+BURST = 16  # trainees submitting at once, each twice (a double click)
+
+
+@pytest.mark.skipif(not (ROOT / ".venv/bin/gunicorn").exists(), reason="gunicorn is installed by make test")
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_burst_of_submits_to_gunicorn_grades_every_attempt_exactly_once(app, database_url, tmp_path):
+    """Sixteen trainees press Submit in the same instant, twice each, against gunicorn's worker
+    processes on PostgreSQL: every request is answered, and every attempt is graded exactly once,
+    with the score its answers earn, every item scored and every memory card reviewed once."""
+    with app.app_context():
+        bank = factories.tiny_bank(tmp_path)
+        expected = {}
+        for i in range(BURST):
+            trainee = factories.user(f"burst{i}@x.test")
+            attempt = attempts.start_or_resume(trainee, bank, seed=i)
+            right = i % (len(attempt.questions) + 1)  # trainee i answers the first `right` items right, the rest wrong
+            for aq in attempt.questions:
+                correct = {c.id for c in aq.revision.choices if c.is_correct}
+                if aq.position >= right:
+                    correct = {next(cid for cid in aq.choice_order if cid not in correct)}
+                attempts.save_answer(attempt.id, aq.position, correct)
+            expected[attempt.id] = (f"burst{i}@x.test", round(100 * right / len(attempt.questions), 2))
+        items = bank.questions_per_attempt
+    env = {
+        **os.environ,
+        "SECRET_KEY": "burst-test",
+        "DATABASE_URL": database_url,
+        "LOGIN_RATE_LIMIT": "1000 per minute",
+        "ACCOUNT_LOGIN_RATE_LIMIT": "1000 per minute",
+    }
+    env.pop("REDIS_URL", None)
+    env.pop("RATELIMIT_STORAGE_URI", None)
+    port = free_port()
+    server = serve(env, port, workers=4)
+    try:
+        tabs = []
+        for attempt_id, (email, _) in expected.items():
+            web = Http(f"http://127.0.0.1:{port}")
+            status, headers, _ = web.form("/auth/login", {"email": email, "password": PASSWORD})
+            assert status == 302, (email, status)
+            _, _, page = web.request(f"/trainee/attempts/{attempt_id}/finish")
+            token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+            tabs += [(web, attempt_id, token)] * 2
+        answers = []
+
+        def press(web, attempt_id, token):
+            return lambda: answers.append(
+                web.request(f"/trainee/attempts/{attempt_id}/finish", {"csrf_token": token})[:2]
+            )
+
+        run_together(*(press(*tab) for tab in tabs))
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+    assert len(answers) == 2 * BURST
+    assert all(status == 302 and "/review" in headers["Location"] for status, headers in answers), answers
+    with app.app_context():
+        rows = db.session.execute(
+            select(Attempt.id, Attempt.state, Attempt.score).where(Attempt.id.in_(expected))
+        ).all()
+        assert {r.id: (r.state, r.score) for r in rows} == {a: ("submitted", s) for a, (_, s) in expected.items()}
+        scored = dict(
+            db.session.execute(
+                select(Response.attempt_id, func.count())
+                .where(Response.attempt_id.in_(expected), Response.score.is_not(None))
+                .group_by(Response.attempt_id)
+            ).all()
+        )
+        assert scored == {a: items for a in expected}, "every item scored, and once (one response per item)"
+        reviews = db.session.execute(select(MemoryCard.user_id, MemoryCard.reviews)).all()
+        assert len(reviews) == BURST * items and {r.reviews for r in reviews} == {1}, "each card reviewed once"

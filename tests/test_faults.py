@@ -205,14 +205,14 @@ class Http:
         return self.request(action or page, {**data, "csrf_token": token})
 
 
-def serve(env, port):
+def serve(env, port, workers: int = 2):
     process = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
             "--config",
             "gunicorn.conf.py",
             "--workers",
-            "2",
+            str(workers),
             "--bind",
             f"127.0.0.1:{port}",
             "wsgi:app",

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..analytics import rasch
+from ..analytics import form_simulation, rasch
 from ..analytics.calibration import LABEL_LOGITS
 from ..quiz import drawing, scoring
 from . import item_writing
@@ -112,18 +112,8 @@ def _score_table(bank: Bank, strategy: Strategy, picks: int, rng: random.Random)
 
 
 def _candidates(bank: Bank) -> list[drawing.Candidate]:
-    return [
-        drawing.Candidate(
-            revision_id=i,
-            subtopic=q.subtopic,
-            case=q.case,
-            question_type=q.type,
-            choice_ids=tuple(range(len(q.choices or [])) or (0, 1)),
-            question_id=i,
-            difficulty=LABEL_LOGITS[q.difficulty],  # as the app draws before any calibration
-        )
-        for i, q in enumerate(bank.questions)
-    ]
+    """As the app draws before any calibration: each question at its label's difficulty."""
+    return form_simulation.candidates(bank, [LABEL_LOGITS[q.difficulty] for q in bank.questions])
 
 
 def simulate(bank: Bank, simulations: int = DEFAULT_SIMULATIONS, seed: int = 1) -> list[StrategyResult]:

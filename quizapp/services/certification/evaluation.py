@@ -24,7 +24,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import bindparam, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -36,6 +36,7 @@ from ...models import (
     Bank,
     Certificate,
     Programme,
+    ProgrammeBank,
     SessionState,
     SupervisedSession,
     User,
@@ -443,6 +444,34 @@ def refresh(user: User, today: dt.date | None = None) -> CertificationStatus:
     )
     db.session.commit()
     return status_of(user, today)
+
+
+def _bank_rule_statement():
+    """A bank's rule for one trainee's clinic: the bank's mark, and the programme's say on it."""
+    bank, programme, listed, user = Bank.__table__, Programme.__table__, ProgrammeBank.__table__, User.__table__
+    clinic_id = select(user.c.clinic_id).where(user.c.id == bindparam("user_id")).scalar_subquery()
+    return (
+        select(bank.c.pass_mark, programme.c.require_all_banks, listed.c.id.label("listed"), listed.c.min_score)
+        .select_from(bank)
+        .outerjoin(programme, programme.c.clinic_id == clinic_id)
+        .outerjoin(listed, (listed.c.programme_id == programme.c.id) & (listed.c.bank_id == bank.c.id))
+        .where(bank.c.id == bindparam("bank_id"))
+    )
+
+
+_BANK_RULE = _bank_rule_statement()
+
+
+def may_certify(user_id: int, attempt: Pass) -> bool:
+    """Whether a newly submitted attempt can change the trainee's certification, so that
+    ``refresh`` is worth its queries: only a pass that qualifies at the clinic's mark for a bank
+    the programme requires can (the programme may set that mark above or below the bank's own).
+    One query; a clinic without a programme yet has the defaults (every bank, at its mark)."""
+    rule = db.session.execute(_BANK_RULE, {"user_id": user_id, "bank_id": attempt.bank_id}).first()
+    if rule is None:
+        return False
+    required = rule.require_all_banks is not False or rule.listed is not None
+    return required and qualifies(attempt, rule.min_score or rule.pass_mark)
 
 
 def refresh_clinic(clinic_id: int, today: dt.date | None = None) -> None:

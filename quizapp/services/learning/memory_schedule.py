@@ -12,8 +12,8 @@ import datetime as dt
 from collections.abc import Iterable
 
 from fsrs import Card, Rating, Scheduler, State
-from sqlalchemy import case, func, select
-from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy import Insert, bindparam, case, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ...extensions import db
 from ...models import Bank, MemoryCard, Question, QuestionRevision, Subtopic
@@ -43,59 +43,77 @@ def _naive(value: dt.datetime | None) -> dt.datetime | None:
     return value.astimezone(dt.UTC).replace(tzinfo=None) if value is not None else None
 
 
-def _to_fsrs(row: MemoryCard) -> Card:
+def _to_fsrs(card: dict, card_id: int) -> Card:
     return Card(
-        card_id=row.id,
-        state=State(row.state),
-        step=row.step,
-        stability=row.stability,
-        difficulty=row.difficulty,
-        due=_aware(row.due),
-        last_review=_aware(row.last_review),
+        card_id=card_id,
+        state=State(card["state"]),
+        step=card["step"],
+        stability=card["stability"],
+        difficulty=card["difficulty"],
+        due=_aware(card["due"]),
+        last_review=_aware(card["last_review"]),
     )
 
 
+_card = MemoryCard.__table__
 _SCHEDULE_COLUMNS = ("state", "step", "stability", "difficulty", "due", "last_review", "reviews", "lapses")
+_LOCK_CARDS = (
+    select(_card)
+    .where(_card.c.user_id == bindparam("user_id"), _card.c.question_id.in_(bindparam("question_ids", expanding=True)))
+    .with_for_update()
+)
+
+
+def _upsert_cards(insert_) -> Insert:
+    """The cards written back in one statement: new ones inserted, known ones updated. RETURNING
+    makes SQLAlchemy send the rows as one multi-row INSERT, not one INSERT per card."""
+    statement = insert_(_card)
+    return statement.on_conflict_do_update(
+        index_elements=[_card.c.user_id, _card.c.question_id],
+        set_={column: statement.excluded[column] for column in _SCHEDULE_COLUMNS},
+    ).returning(_card.c.id)
+
+
+_UPSERT_CARDS = {"postgresql": _upsert_cards(postgresql.insert), "sqlite": _upsert_cards(sqlite.insert)}
 
 
 def record_reviews(user_id: int, scores: Iterable[tuple[int, float]], when: dt.datetime) -> None:
     """Apply one review per (question id, score) to the user's cards, in the caller's transaction.
 
-    Cards are locked so that two answers arriving together cannot overwrite each other.
+    Two statements, however many cards: the cards are read and locked, so that two answers
+    arriving together cannot overwrite each other, then all are written back in one upsert (new
+    cards inserted, known ones updated). A card first created by another transaction between the
+    two takes this review's values; practice never serves a question of an open attempt, so a
+    submit cannot meet that race.
     """
     scores = list(scores)
     if not scores:
         return
-    existing = {
-        c.question_id: c
-        for c in db.session.scalars(
-            select(MemoryCard)
-            .where(MemoryCard.user_id == user_id, MemoryCard.question_id.in_([q for q, _ in scores]))
-            .with_for_update()
-        )
+    cards = {
+        row.question_id: row._asdict()
+        for row in db.session.execute(_LOCK_CARDS, {"user_id": user_id, "question_ids": [q for q, _ in scores]})
     }
+    written: dict[int, dict] = {}
+    at = _aware(when)
     for question_id, score in scores:
-        row = existing.get(question_id)
-        card = _to_fsrs(row) if row else Card(due=_aware(when))
+        before = written.get(question_id) or cards.get(question_id)
+        # Card ids are ours to give: without one, fsrs makes one from the clock and sleeps 1 ms.
+        card = _to_fsrs(before, question_id) if before else Card(card_id=question_id, due=at)
         rating = rating_for(score)
-        card, _log = SCHEDULER.review_card(card, rating, review_datetime=_aware(when))
-        if row is None:
-            row = MemoryCard(user_id=user_id, question_id=question_id, reviews=0, lapses=0)
-            db.session.add(row)
-            existing[question_id] = row
-        row.state = int(card.state)
-        row.step = card.step
-        row.stability = card.stability
-        row.difficulty = card.difficulty
-        row.due = _naive(card.due)
-        row.last_review = _naive(card.last_review)
-        row.reviews = (row.reviews or 0) + 1
-        if rating == Rating.Again:
-            row.lapses = (row.lapses or 0) + 1
-        # The flush batches UPDATEs that set the same columns: a submit's twenty cards become one
-        # executemany, not one statement per card (an unchanged value would drop out of its UPDATE).
-        for column in _SCHEDULE_COLUMNS:
-            flag_modified(row, column)
+        card, _log = SCHEDULER.review_card(card, rating, review_datetime=at)
+        written[question_id] = {
+            "user_id": user_id,
+            "question_id": question_id,
+            "state": int(card.state),
+            "step": card.step,
+            "stability": card.stability,
+            "difficulty": card.difficulty,
+            "due": _naive(card.due),
+            "last_review": _naive(card.last_review),
+            "reviews": (before["reviews"] if before else 0) + 1,
+            "lapses": (before["lapses"] if before else 0) + int(rating == Rating.Again),
+        }
+    db.session.execute(_UPSERT_CARDS[db.session.get_bind().dialect.name], list(written.values()))
 
 
 def due_count(user_id: int, now: dt.datetime) -> int:

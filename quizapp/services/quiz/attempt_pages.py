@@ -14,8 +14,17 @@ from dataclasses import dataclass
 from sqlalchemy import and_, bindparam, case, select
 
 from ...extensions import db
-from ...models import Attempt, AttemptQuestion, AttemptState, Choice, QuestionRevision, Response, ResponseChoice
-from .attempts import AttemptNotOpen, load_for_review
+from ...models import (
+    Attempt,
+    AttemptQuestion,
+    AttemptState,
+    Choice,
+    QuestionRevision,
+    Response,
+    ResponseChoice,
+    Subtopic,
+)
+from .attempts import AttemptNotOpen
 
 
 @dataclass(frozen=True)
@@ -199,34 +208,123 @@ class Review:
         )
 
 
+@dataclass(frozen=True)
+class ReviewedRevision:
+    """What a review shows of one revision, key included: immutable, so kept like ``ShownRevision``."""
+
+    question_type: str
+    stem: str
+    case_title: str | None
+    case_text: str | None
+    rationale: str
+    references: list[dict]
+    correction_reason: str | None
+    choices: dict[int, tuple[str, bool, str | None]]  # choice id -> (text, correct, feedback)
+
+
+_reviewed_revisions: dict[tuple[int, str], ReviewedRevision] = {}
+REVIEWED_REVISIONS_MAX = 5_000
+
+
+def reviewed_revisions(wanted: dict[int, str]) -> dict[int, ReviewedRevision]:
+    """The revisions ``{id: content hash}`` as a review shows them: from the process cache, and
+    two queries for any not there yet."""
+    found = {rid: _reviewed_revisions.get((rid, digest)) for rid, digest in wanted.items()}
+    missing = [rid for rid, rev in found.items() if rev is None]
+    if missing:
+        choices: dict[int, dict[int, tuple[str, bool, str | None]]] = {rid: {} for rid in missing}
+        for c in db.session.execute(
+            select(Choice.revision_id, Choice.id, Choice.text, Choice.is_correct, Choice.feedback).where(
+                Choice.revision_id.in_(missing)
+            )
+        ):
+            choices[c.revision_id][c.id] = (c.text, c.is_correct, c.feedback)
+        if len(_reviewed_revisions) + len(missing) > REVIEWED_REVISIONS_MAX:
+            _reviewed_revisions.clear()
+        for rev in db.session.execute(
+            select(
+                QuestionRevision.id,
+                QuestionRevision.content_hash,
+                QuestionRevision.type,
+                QuestionRevision.stem,
+                QuestionRevision.case_title,
+                QuestionRevision.case_text,
+                QuestionRevision.rationale,
+                QuestionRevision.references,
+                QuestionRevision.correction_reason,
+            ).where(QuestionRevision.id.in_(missing))
+        ):
+            found[rev.id] = _reviewed_revisions[(rev.id, rev.content_hash)] = ReviewedRevision(
+                rev.type,
+                rev.stem,
+                rev.case_title,
+                rev.case_text,
+                rev.rationale,
+                rev.references,
+                rev.correction_reason,
+                choices[rev.id],
+            )
+    return found
+
+
+_subtopic = Subtopic.__table__
+# One row per item, and one more per further option ticked; the revisions' texts come from the cache.
+_REVIEW = (
+    select(
+        _item.c.position,
+        _item.c.revision_id,
+        _item.c.choice_order,
+        _item.c.critical,
+        _revision.c.content_hash,
+        _revision.c.question_id,
+        _subtopic.c.title.label("subtopic"),
+        _response.c.score,
+        _selection.c.choice_id.label("selected"),
+    )
+    .join(_revision, _revision.c.id == _item.c.revision_id)
+    .join(_subtopic, _subtopic.c.id == _revision.c.subtopic_id)
+    .outerjoin(_response, _response.c.attempt_question_id == _item.c.id)
+    .outerjoin(_selection, _selection.c.response_id == _response.c.id)
+    .where(_item.c.attempt_id == bindparam("attempt_id"))
+    .order_by(_item.c.position)
+)
+
+
 def review(attempt_id: int, held_questions: set[int] = frozenset()) -> Review:
-    """The attempt question by question; ``held_questions`` (in an open attempt) show no key."""
-    attempt = load_for_review(attempt_id)
+    """The attempt question by question; ``held_questions`` (in an open attempt) show no key.
+
+    One query for the items and the answers, and the revisions' texts from the process cache.
+    """
+    attempt = db.session.get(Attempt, attempt_id)
+    rows: OrderedDict[int, tuple] = OrderedDict()
+    for row in db.session.execute(_REVIEW, {"attempt_id": attempt_id}):
+        _, chosen = rows.setdefault(row.position, (row, set()))
+        if row.selected is not None:
+            chosen.add(row.selected)
+    revisions = reviewed_revisions({row.revision_id: row.content_hash for row, _ in rows.values()})
     items = []
     by_subtopic: OrderedDict[str, list] = OrderedDict()
-    for aq in attempt.questions:
-        rev = aq.revision
-        chosen = aq.response.choice_ids if aq.response else set()
-        choices = {c.id: c for c in rev.choices}
-        score = aq.response.score if aq.response and aq.response.score is not None else 0.0
-        held = rev.question_id in held_questions
+    for row, chosen in rows.values():
+        rev = revisions[row.revision_id]
+        score = row.score if row.score is not None else 0.0
+        held = row.question_id in held_questions
         items.append(
             ReviewedItem(
-                number=aq.position + 1,
-                question_type=rev.type,
-                subtopic=rev.subtopic.title,
-                critical=aq.critical,
+                number=row.position + 1,
+                question_type=rev.question_type,
+                subtopic=row.subtopic,
+                critical=row.critical,
                 case_title=rev.case_title,
                 case_text=rev.case_text,
                 stem=rev.stem,
                 options=[
                     ReviewedOption(
-                        choices[cid].text,
+                        rev.choices[cid][0],
                         cid in chosen,
-                        choices[cid].is_correct and not held,
-                        None if held else choices[cid].feedback,
+                        rev.choices[cid][1] and not held,
+                        None if held else rev.choices[cid][2],
                     )
-                    for cid in aq.choice_order
+                    for cid in row.choice_order
                 ],
                 score=score,
                 answered=bool(chosen),
@@ -236,8 +334,8 @@ def review(attempt_id: int, held_questions: set[int] = frozenset()) -> Review:
                 held=held,
             )
         )
-        by_subtopic.setdefault(rev.subtopic.title, [aq.critical, []])[1].append(score)
-        by_subtopic[rev.subtopic.title][0] |= aq.critical
+        by_subtopic.setdefault(row.subtopic, [row.critical, []])[1].append(score)
+        by_subtopic[row.subtopic][0] |= row.critical
     subtopics = [
         SubtopicScore(title, critical, round(100 * sum(scores) / len(scores), 1), len(scores))
         for title, (critical, scores) in by_subtopic.items()

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from typing import NoReturn
 
-from sqlalchemy import Integer, all_, and_, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import Insert, Integer, all_, and_, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -24,6 +24,7 @@ from ...models import (
     AttemptQuestion,
     AttemptState,
     Bank,
+    Choice,
     Programme,
     ProgrammeCriticalSubtopic,
     Question,
@@ -466,33 +467,59 @@ def _refuse_closed(attempt_id: int, now: dt.datetime) -> NoReturn:
     raise AttemptClosed("Time is up: the attempt was submitted with the answers saved before the limit.")
 
 
+_claim = update(_attempt).where(_attempt.c.id == bindparam("attempt_id"), _attempt.c.state == AttemptState.IN_PROGRESS)
+_CLAIMED = (
+    _attempt.c.user_id,
+    _attempt.c.bank_id,
+    _attempt.c.pass_mark,
+    _attempt.c.critical_min,
+    _attempt.c.submitted_at,
+)
+# Submitting is a conditional UPDATE that only one caller can win; it also takes the row lock that
+# every save needs, so no answer can change while the attempt is graded. Time up: submitted when
+# the time ran out, with what was saved by then.
+_CLAIM = {
+    "trainee": _claim.values(
+        state=AttemptState.SUBMITTED, submitted_at=bindparam("now"), submit_reason=bindparam("reason")
+    ).returning(*_CLAIMED),
+    "time_up": _claim.values(
+        state=AttemptState.SUBMITTED,
+        submitted_at=case((_attempt.c.expires_at < bindparam("now"), _attempt.c.expires_at), else_=bindparam("now")),
+        submit_reason=bindparam("reason"),
+    ).returning(*_CLAIMED),
+}
+
+
 def submit(attempt_id: int, now: dt.datetime | None = None, reason: str = "trainee") -> bool:
-    """Close and score the attempt. True when this call did it; False when it was already done."""
+    """Close and score the attempt. True when this call did it; False when it was already done.
+
+    One transaction closes the attempt, scores every item and records each as a review in the
+    trainee's memory schedule, so an attempt is graded, and its cards reviewed, exactly once or
+    not at all. After the commit, and only when this attempt can change the trainee's
+    certification (``evaluation.may_certify``), the certification is refreshed, which issues a
+    certificate if one is due: both before the trainee's next page. The refresh only derives
+    from what is committed, so if it never ran nothing would be lost; the certification page
+    refreshes too.
+    """
     now = now or utcnow()
-    expires_at = db.session.scalar(select(Attempt.expires_at).where(Attempt.id == attempt_id))
-    submitted_at = min(now, expires_at) if reason == "time_up" and expires_at else now
-    won = db.session.execute(
-        update(Attempt)
-        .where(Attempt.id == attempt_id, Attempt.state == AttemptState.IN_PROGRESS)
-        .values(state=AttemptState.SUBMITTED, submitted_at=submitted_at, submit_reason=reason)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if won != 1:
+    statement = _CLAIM["time_up" if reason == "time_up" else "trainee"]
+    claimed = db.session.execute(statement, {"attempt_id": attempt_id, "now": now, "reason": reason}).first()
+    if claimed is None:
         db.session.rollback()
         return False
-    attempt = db.session.get(Attempt, attempt_id, populate_existing=True)
-    grade(attempt)
-    # Every scored item is also a review in the trainee's memory schedule.
-    memory_schedule.record_reviews(
-        attempt.user_id,
-        [(aq.revision.question_id, aq.response.score or 0.0) for aq in attempt.questions],
-        submitted_at,
-    )
-    # Taken before the commit expires the attempt: reading it afterwards would reload the attempt
-    # with every question, revision and choice (its loader options), seven statements for one id.
-    user = attempt.user
+    result, reviews = _grade(attempt_id, claimed.pass_mark, claimed.critical_min)
+    memory_schedule.record_reviews(claimed.user_id, reviews, claimed.submitted_at)
     db.session.commit()
-    evaluation.refresh(user)
+    counted = evaluation.Pass(
+        claimed.bank_id,
+        claimed.submitted_at,
+        result.score,
+        result.critical_score,
+        claimed.critical_min,
+        claimed.pass_mark,
+    )
+    if evaluation.may_certify(claimed.user_id, counted):
+        evaluation.refresh(db.session.get(User, claimed.user_id))
     return True
 
 
@@ -514,30 +541,122 @@ def load_for_review(attempt_id: int) -> Attempt:
     ).one()
 
 
+_choice = Choice.__table__
+# Everything grading reads, in one query: a row per option of each item, with its key, whether
+# it is correct and whether it was ticked (an item with no options still gets a row).
+_GRADING = (
+    select(
+        _item.c.id,
+        _item.c.critical,
+        _revision.c.id.label("revision_id"),
+        _revision.c.type,
+        _revision.c.question_id,
+        _choice.c.key,
+        _choice.c.is_correct,
+        _selection.c.choice_id.is_not(None).label("ticked"),
+    )
+    .join(_revision, _revision.c.id == _item.c.revision_id)
+    .outerjoin(_choice, _choice.c.revision_id == _revision.c.id)
+    .outerjoin(_response, _response.c.attempt_question_id == _item.c.id)
+    .outerjoin(_selection, and_(_selection.c.response_id == _response.c.id, _selection.c.choice_id == _choice.c.id))
+    .where(_item.c.attempt_id == bindparam("attempt_id"))
+    .order_by(_item.c.position, _item.c.id)
+)
+
+
+def _score_responses(insert_) -> Insert:
+    """Every item's score in one statement: an unanswered item gets its (empty) response here.
+    RETURNING makes SQLAlchemy send the rows as one multi-row INSERT (its "insertmanyvalues"),
+    not one INSERT per row, while the statement stays compiled once."""
+    statement = insert_(_response)
+    return statement.on_conflict_do_update(
+        index_elements=[_response.c.attempt_question_id],
+        set_={"score": statement.excluded.score, "is_correct": statement.excluded.is_correct},
+    ).returning(_response.c.id)
+
+
+_SCORE_RESPONSES = {"postgresql": _score_responses(postgresql.insert), "sqlite": _score_responses(sqlite.insert)}
+_SCORE_ATTEMPT = (
+    update(_attempt)
+    .where(_attempt.c.id == bindparam("attempt_id"))
+    .values(score=bindparam("score"), critical_score=bindparam("critical_score"), passed=bindparam("passed"))
+)
+
+
+@dataclass
+class _Graded:
+    critical: bool
+    revision_id: int
+    question_type: str
+    question_id: int
+    keys: set[str]
+    correct: set[str]
+    ticked: set[str]
+
+
+def _grade(
+    attempt_id: int, pass_mark: int, critical_min: int, correct_keys: dict[int, set[str]] | None = None
+) -> tuple[scoring.AttemptResult, list[tuple[int, float]]]:
+    """Score every item from its stored revision and write the result (no commit): one read and
+    two writes, whatever the number of items. Returns the result and (question id, score) per item."""
+    correct_keys = correct_keys or {}
+    items: dict[int, _Graded] = {}
+    for row in db.session.execute(_GRADING, {"attempt_id": attempt_id}):
+        item = items.get(row.id)
+        if item is None:
+            item = items[row.id] = _Graded(
+                row.critical, row.revision_id, row.type, row.question_id, set(), set(), set()
+            )
+        if row.key is not None:
+            item.keys.add(row.key)
+            if row.is_correct:
+                item.correct.add(row.key)
+            if row.ticked:
+                item.ticked.add(row.key)
+    scores = {
+        item_id: scoring.score_item(
+            item.question_type, item.ticked, correct_keys.get(item.revision_id, item.correct), item.keys
+        )
+        for item_id, item in items.items()
+    }
+    if scores:
+        db.session.execute(
+            _SCORE_RESPONSES[db.session.get_bind().dialect.name],
+            [
+                {
+                    "attempt_question_id": i,
+                    "attempt_id": attempt_id,
+                    "answered_at": None,
+                    "score": s,
+                    "is_correct": s == 1.0,
+                }
+                for i, s in scores.items()
+            ],
+        )
+    result = scoring.attempt_result(
+        [scoring.ItemResult(scores[i], item.critical) for i, item in items.items()], pass_mark, critical_min
+    )
+    db.session.execute(
+        _SCORE_ATTEMPT,
+        {
+            "attempt_id": attempt_id,
+            "score": result.score,
+            "critical_score": result.critical_score,
+            "passed": result.passed,
+        },
+    )
+    return result, [(item.question_id, scores[i]) for i, item in items.items()]
+
+
 def grade(attempt: Attempt, correct_keys: dict[int, set[str]] | None = None) -> scoring.AttemptResult:
     """Score every item from its stored revision and set the attempt's result (no commit).
 
     ``correct_keys`` overrides the answer key of given revisions (by choice key): a
-    correction regrades old revisions against the corrected key.
+    correction regrades old revisions against the corrected key. The result is written past the
+    ORM, so the attempt is expired: reading it again loads the new result.
     """
-    attempt = load_for_review(attempt.id)
-    correct_keys = correct_keys or {}
-    items = []
-    for aq in attempt.questions:
-        rev = aq.revision
-        by_id = {c.id: c.key for c in rev.choices}
-        response = aq.response
-        if response is None:
-            response = Response(attempt_question_id=aq.id, attempt_id=attempt.id, answered_at=None)
-            db.session.add(response)
-            aq.response = response
-        selected = {by_id[s.choice_id] for s in response.selections if s.choice_id in by_id}
-        correct = correct_keys.get(rev.id, {c.key for c in rev.choices if c.is_correct})
-        response.score = scoring.score_item(rev.type, selected, correct, set(by_id.values()))
-        response.is_correct = response.score == 1.0
-        items.append(scoring.ItemResult(response.score, aq.critical))
-    result = scoring.attempt_result(items, attempt.pass_mark, attempt.critical_min)
-    attempt.score, attempt.critical_score, attempt.passed = result.score, result.critical_score, result.passed
+    result, _ = _grade(attempt.id, attempt.pass_mark, attempt.critical_min, correct_keys)
+    db.session.expire(attempt)
     return result
 
 
