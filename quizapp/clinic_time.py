@@ -10,7 +10,7 @@ import datetime as dt
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from flask import Flask
+from flask import Flask, g, has_request_context
 from flask_login import current_user
 
 UTC = dt.UTC
@@ -31,8 +31,15 @@ def zone_names() -> list[str]:
 
 
 def viewer_zone() -> ZoneInfo:
+    """The viewer's clinic zone, looked up once per request: a dashboard formats a hundred dates,
+    and each lookup through ``current_user`` cost more than the formatting."""
+    if has_request_context() and "viewer_zone" in g:
+        return g.viewer_zone
     clinic = getattr(current_user, "clinic", None) if current_user and current_user.is_authenticated else None
-    return zone(clinic.timezone if clinic else None)
+    found = zone(clinic.timezone if clinic else None)
+    if has_request_context():
+        g.viewer_zone = found
+    return found
 
 
 def to_local(value: dt.datetime, where: ZoneInfo | None = None) -> dt.datetime:

@@ -184,6 +184,46 @@ def count_statements(app, url, browser):
     return len(seen)
 
 
+def test_dashboard_sees_a_late_time_up_submit_and_a_rule_written_without_an_audit_event(app, clinic):
+    """Two writes the cache's fingerprint must see though they change neither the number of
+    attempts nor the latest submit time, nor leave an audit event: an attempt whose time ran out
+    before another trainee's submit, closed afterwards and dated at its expiry; and a region
+    minimum added straight to the programme (the rules are cached with the statuses)."""
+    from quizapp.models import Programme, RegionMinimum
+    from quizapp.services.quiz import attempts
+
+    ids, _ = clinic
+    b = supervisor(app)
+
+    def row(name):
+        html = b.get("/supervisor/").get_data(as_text=True)
+        return html[html.index(name) : html.index("</tr>", html.index(name))]
+
+    with app.app_context():
+        clinic_id = db.session.get(User, ids["cy@x.test"]).clinic_id
+        admin = db.session.scalar(select(User).where(User.role == "admin"))
+        factories.quiz_only_programme(clinic_id, admin, sessions_required=1)  # a pass alone certifies nobody
+        bank = db.session.scalar(select(Bank))
+        started = utcnow() - dt.timedelta(hours=1)
+        attempt = attempts.start_or_resume(db.session.get(User, ids["cy@x.test"]), bank, now=started, seed=1)
+        for aq in attempt.questions:
+            correct = {c.id for c in aq.revision.choices if c.is_correct}
+            attempts.save_answer(attempt.id, aq.position, correct, now=started)
+        pass_bank(db.session.get(User, ids["ben@x.test"]), bank, utcnow(), right=False)  # the clinic's latest submit
+    assert "passed" not in row("Cy Later")
+    with app.app_context():
+        attempts.close_expired(db.session.get(User, ids["cy@x.test"]))  # dated at its expiry, before Ben's
+    assert 'aria-label="passed"' in row("Cy Later")
+
+    assert "Sessions: cervicothoracic" not in b.get("/supervisor/").get_data(as_text=True)
+    with app.app_context():
+        programme_id = db.session.scalar(select(Programme.id).where(Programme.clinic_id == clinic_id))
+        db.session.add(RegionMinimum(programme_id=programme_id, region="cervicothoracic", minimum=1))
+        db.session.commit()
+    assert "Sessions: cervicothoracic" in b.get("/supervisor/").get_data(as_text=True)
+    assert row("Ann Able").count("0 of 1 signed off") == 2, "the sessions total and the new region minimum"
+
+
 def test_dashboard_statement_count_does_not_grow_with_trainees(app, tmp_path):
     """5 trainees or 50, with attempts and sessions: the same number of SQL statements."""
     with app.app_context():

@@ -7,7 +7,6 @@ from ..clinic_time import today_for
 from ..extensions import db
 from ..models import BODY_REGIONS, Attempt, Bank, SupervisedSession, utcnow
 from ..services.certification import evaluation, supervised_sessions
-from ..services.learning import memory_schedule
 from ..services.quiz import attempt_pages, attempts
 from . import bp
 from .forms import AnswerForm, LogSessionForm, StartAttemptForm, SubmitAttemptForm
@@ -26,12 +25,11 @@ def _wants_json() -> bool:
 
 @bp.get("/")
 def home():
-    attempts.close_expired(current_user)
+    page = attempts.home(current_user)
     return render_template(
         "trainee/home.html",
-        progress=attempts.progress_by_bank(current_user),
-        start_form=StartAttemptForm(),
-        due=memory_schedule.due_count(current_user.id, utcnow()),
+        progress=page.progress,
+        due=page.due,
         news=supervised_sessions.reviewed_since(current_user, current_user.previous_login_at),
     )
 

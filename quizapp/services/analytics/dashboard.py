@@ -15,10 +15,23 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, true
+from sqlalchemy import Integer, bindparam, func, select, true
 
 from ...extensions import db
-from ...models import Attempt, AttemptState, AuditEvent, Bank, Certificate, Role, SupervisedSession, User, utcnow
+from ...models import (
+    Attempt,
+    AttemptState,
+    AuditEvent,
+    Bank,
+    Certificate,
+    Programme,
+    ProgrammeBank,
+    RegionMinimum,
+    Role,
+    SupervisedSession,
+    User,
+    utcnow,
+)
 from ..certification import evaluation
 from ..certification.evaluation import CertificationStatus, Requirement, Status
 
@@ -81,16 +94,49 @@ class Filters:
     per_page: int = 25
 
 
+_user, _attempt, _session = User.__table__, Attempt.__table__, SupervisedSession.__table__
+_clinic_id = bindparam("clinic_id", type_=Integer)
+# Plain rows on tables, built once: 2,000 ORM objects, or the ORM's row handling, would cost more than the page.
+_TRAINEES = (
+    select(
+        _user.c.id,
+        _user.c.name,
+        _user.c.email,
+        _user.c.last_login_at,
+        select(func.max(_session.c.created_at))
+        .where(_session.c.trainee_id == _user.c.id)
+        .scalar_subquery()
+        .label("latest_session"),
+    )
+    .where(_user.c.clinic_id == _clinic_id, _user.c.role == Role.TRAINEE)
+    .order_by(_user.c.name, _user.c.id)
+)
+_submitted = _attempt.c.state == AttemptState.SUBMITTED
+# One pass over the clinic's attempts: best submitted score per bank, and the latest start.
+_ATTEMPTS_BY_BANK = (
+    select(
+        _attempt.c.user_id,
+        _attempt.c.bank_id,
+        func.max(_attempt.c.score).filter(_submitted),
+        func.max(_attempt.c.submitted_at).filter(_submitted),
+        func.max(_attempt.c.started_at),
+    )
+    .join(_user, _user.c.id == _attempt.c.user_id)
+    .where(_user.c.clinic_id == _clinic_id)
+    .group_by(_attempt.c.user_id, _attempt.c.bank_id)
+)
+
+
 def all_rows(clinic_id: int, today: dt.date | None = None) -> tuple[list[Column], list[Row]]:
-    """Every trainee of the clinic with status, cells and last activity, unfiltered."""
+    """Every trainee of the clinic with status, cells and last activity, unfiltered.
+
+    Three queries while the clinic's records are unchanged (the trainees with their latest
+    session, their attempts per bank, the fingerprint); the rules and statuses are computed
+    again only when the fingerprint changes."""
     today = today or utcnow().date()
-    trainees = db.session.execute(  # plain rows: 2,000 ORM objects would cost more than the page
-        select(User.id, User.name, User.email, User.last_login_at)
-        .where(User.clinic_id == clinic_id, User.role == Role.TRAINEE)
-        .order_by(User.name, User.id)
-    ).all()
+    trainees = db.session.execute(_TRAINEES, {"clinic_id": clinic_id}).all()
     ids = [t.id for t in trainees]
-    rules = evaluation.rules_of(evaluation.programme_for(clinic_id))
+    rules, statuses = cached_statuses(clinic_id, ids, today)
     columns = [Column(b.slug, b.title, "bank") for b in rules.banks]
     if rules.sessions_required:
         columns.append(Column("sessions", "Supervised sessions", "sessions"))
@@ -101,55 +147,37 @@ def all_rows(clinic_id: int, today: dt.date | None = None) -> tuple[list[Column]
     slug_of = {b.bank_id: b.slug for b in rules.banks}
     best: dict[int, dict[str, tuple[float, dt.datetime]]] = {}
     attempt_activity: dict[int, dt.datetime] = {}
-    submitted = Attempt.state == AttemptState.SUBMITTED
-    # One pass over the clinic's attempts: best submitted score per bank, and the latest start.
-    for user_id, bank_id, top, last, started in db.session.execute(
-        select(
-            Attempt.user_id,
-            Attempt.bank_id,
-            func.max(Attempt.score).filter(submitted),
-            func.max(Attempt.submitted_at).filter(submitted),
-            func.max(Attempt.started_at),
-        )
-        .join(User, User.id == Attempt.user_id)
-        .where(User.clinic_id == clinic_id)
-        .group_by(Attempt.user_id, Attempt.bank_id)
-    ):
+    for user_id, bank_id, top, last, started in db.session.execute(_ATTEMPTS_BY_BANK, {"clinic_id": clinic_id}).all():
         if last is not None and bank_id in slug_of:
             best.setdefault(user_id, {})[slug_of[bank_id]] = (top, last)
         if user_id not in attempt_activity or started > attempt_activity[user_id]:
             attempt_activity[user_id] = started
-    session_activity = dict(
-        db.session.execute(
-            select(SupervisedSession.trainee_id, func.max(SupervisedSession.created_at))
-            .join(User, User.id == SupervisedSession.trainee_id)
-            .where(User.clinic_id == clinic_id)
-            .group_by(SupervisedSession.trainee_id)
-        ).all()
-    )
-    statuses = cached_statuses(clinic_id, ids, today)
     rows = []
     for t in trainees:
-        moments = [m for m in (attempt_activity.get(t.id), session_activity.get(t.id), t.last_login_at) if m]
+        moments = [m for m in (attempt_activity.get(t.id), t.latest_session, t.last_login_at) if m]
         rows.append(Row(t, statuses[t.id], best.get(t.id, {}), max(moments) if moments else None, columns))
     return columns, rows
 
 
-class _StatusCache:
-    """Computed statuses per clinic, reused while nothing they depend on has changed.
+Evaluated = tuple[evaluation.Rules, dict[int, CertificationStatus]]
 
-    Evaluating 2,000 trainees costs about 250 ms; the fingerprint that validates the cache is
-    one query. Each worker keeps its own copy and checks it against the database on every
-    use, so workers stay stateless in the sense that matters: none ever serves stale data.
-    Only statuses are kept (no ORM objects); names and cells are read fresh each time.
+
+class _StatusCache:
+    """The clinic's rules and computed statuses, reused while nothing they depend on has changed.
+
+    Evaluating 2,000 trainees costs about 250 ms, and reading the rules five queries; the
+    fingerprint that validates the cache is one query. Each worker keeps its own copy and checks
+    it against the database on every use, so workers stay stateless in the sense that matters:
+    none ever serves stale data. Only rules and statuses are kept (no ORM objects); names and
+    cells are read fresh each time.
     """
 
     def __init__(self, size: int = 32):
         self.size = size
-        self.entries: OrderedDict[int, tuple[tuple, dict[int, CertificationStatus]]] = OrderedDict()
+        self.entries: OrderedDict[int, tuple[tuple, Evaluated]] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, clinic_id: int, key: tuple) -> dict[int, CertificationStatus] | None:
+    def get(self, clinic_id: int, key: tuple) -> Evaluated | None:
         with self.lock:
             entry = self.entries.get(clinic_id)
             if entry is None or entry[0] != key:
@@ -157,7 +185,7 @@ class _StatusCache:
             self.entries.move_to_end(clinic_id)
             return entry[1]
 
-    def put(self, clinic_id: int, key: tuple, value: dict[int, CertificationStatus]) -> None:
+    def put(self, clinic_id: int, key: tuple, value: Evaluated) -> None:
         with self.lock:
             self.entries[clinic_id] = (key, value)
             self.entries.move_to_end(clinic_id)
@@ -168,16 +196,24 @@ class _StatusCache:
 _cache = _StatusCache()
 
 
-def fingerprint(clinic_id: int, today: dt.date) -> tuple:
+def _fingerprint_statement():
     """Everything a status depends on, condensed: any write that can change one changes this.
 
     One query, and one pass over each table: the aggregates of a table share a subquery (a
-    scalar subquery per aggregate scanned the attempts twice and the sessions three times)."""
+    scalar subquery per aggregate scanned the attempts twice and the sessions three times).
+    The rules are in it too (the programme's row and its bank marks and region minimums, which
+    a change replaces or edits), so they are cached with the statuses. Built once: it runs on
+    every view of the dashboard."""
+    clinic_id = bindparam("clinic_id", type_=Integer)
     trainee_ids = select(User.id).where(User.clinic_id == clinic_id, User.role == Role.TRAINEE)
+    programme_ids = select(Programme.id).where(Programme.clinic_id == clinic_id)
     per_table = [
         select(func.count(User.id), func.max(User.id)).where(User.clinic_id == clinic_id, User.role == Role.TRAINEE),
-        # Every attempt: opening one is activity ("in progress"), submitting one changes the latest time.
-        select(func.count(Attempt.id), func.max(Attempt.submitted_at)).where(Attempt.user_id.in_(trainee_ids)),
+        # Every attempt: opening one is activity ("in progress"), submitting one is a new result
+        # (counted: a time-up submit is dated at its expiry, which may be older than the latest).
+        select(func.count(Attempt.id), func.count(Attempt.submitted_at), func.max(Attempt.submitted_at)).where(
+            Attempt.user_id.in_(trainee_ids)
+        ),
         select(
             func.count(SupervisedSession.id), func.max(SupervisedSession.id), func.max(SupervisedSession.reviewed_at)
         ).where(SupervisedSession.trainee_id.in_(trainee_ids)),
@@ -186,26 +222,43 @@ def fingerprint(clinic_id: int, today: dt.date) -> tuple:
         ),
         select(func.max(Bank.imported_at), func.count(Bank.id)),
         select(func.max(AuditEvent.id)).where(AuditEvent.clinic_id == clinic_id),
+        select(func.count(Programme.id), func.max(Programme.updated_at)).where(Programme.clinic_id == clinic_id),
+        select(func.count(ProgrammeBank.id), func.max(ProgrammeBank.id), func.sum(ProgrammeBank.min_score)).where(
+            ProgrammeBank.programme_id.in_(programme_ids)
+        ),
+        select(func.count(RegionMinimum.id), func.max(RegionMinimum.id), func.sum(RegionMinimum.minimum)).where(
+            RegionMinimum.programme_id.in_(programme_ids)
+        ),
     ]
     tables = [query.subquery() for query in per_table]
     joined = tables[0]
     for table in tables[1:]:
         joined = joined.join(table, true())  # each is one row: a cross join of single rows
-    values = db.session.execute(select(*[c for t in tables for c in t.c]).select_from(joined)).one()
-    return (today, *values)
+    return select(*[c for t in tables for c in t.c]).select_from(joined)
 
 
-def cached_statuses(clinic_id: int, ids: list[int], today: dt.date) -> dict[int, CertificationStatus]:
+_FINGERPRINT = _fingerprint_statement()
+
+
+def fingerprint(clinic_id: int, today: dt.date) -> tuple:
+    """The clinic's fingerprint today (``_fingerprint_statement``)."""
+    return (today, *db.session.execute(_FINGERPRINT, {"clinic_id": clinic_id}).one())
+
+
+def cached_statuses(clinic_id: int, ids: list[int], today: dt.date) -> Evaluated:
+    """The clinic's rules and the listed trainees' statuses: from the cache while the fingerprint
+    holds, else read and evaluated afresh (and cached)."""
     key = fingerprint(clinic_id, today)
     found = _cache.get(clinic_id, key)
-    if found is not None and all(uid in found for uid in ids):
+    if found is not None and all(uid in found[1] for uid in ids):
         return found
+    rules = evaluation.rules_of(evaluation.programme_for(clinic_id))
     computed = {
         uid: dataclasses.replace(st, certificate=None, revoked=None, history=[])
-        for uid, st in evaluation.statuses(clinic_id, ids, today).items()
+        for uid, st in evaluation.statuses(clinic_id, ids, today, rules).items()
     }
-    _cache.put(clinic_id, key, computed)
-    return computed
+    _cache.put(clinic_id, key, (rules, computed))
+    return rules, computed
 
 
 def clinic_dashboard(clinic_id: int, filters: Filters, today: dt.date | None = None) -> Dashboard:

@@ -371,9 +371,9 @@ def _certificates(in_scope) -> dict[int, list[Certificate]]:
 
 
 def _evaluate_scope(
-    clinic_id: int, user_ids: Sequence[int], in_scope, today: dt.date
+    clinic_id: int, user_ids: Sequence[int], in_scope, today: dt.date, rules: Rules | None = None
 ) -> dict[int, CertificationStatus]:
-    rules = rules_of(programme_for(clinic_id))
+    rules = rules or rules_of(programme_for(clinic_id))
     (passes, started), tallies, certs = _passes(in_scope), _session_tallies(in_scope, rules), _certificates(in_scope)
     empty = SessionTally()
     return {
@@ -389,10 +389,15 @@ def _evaluate_scope(
     }
 
 
-def statuses(clinic_id: int, user_ids: Sequence[int], today: dt.date | None = None) -> dict[int, CertificationStatus]:
-    """Status of every listed trainee of one clinic, in a fixed number of queries."""
+def statuses(
+    clinic_id: int, user_ids: Sequence[int], today: dt.date | None = None, rules: Rules | None = None
+) -> dict[int, CertificationStatus]:
+    """Status of every listed trainee of one clinic, in a fixed number of queries (``rules``: the
+    clinic's, when the caller has read them already)."""
     trainees_of_clinic = select(User.id).where(User.clinic_id == clinic_id, User.role == "trainee")
-    return _evaluate_scope(clinic_id, user_ids, lambda column: column.in_(trainees_of_clinic), today or utcnow().date())
+    return _evaluate_scope(
+        clinic_id, user_ids, lambda column: column.in_(trainees_of_clinic), today or utcnow().date(), rules
+    )
 
 
 def status_of(user: User, today: dt.date | None = None) -> CertificationStatus:

@@ -116,16 +116,20 @@ def record_reviews(user_id: int, scores: Iterable[tuple[int, float]], when: dt.d
     db.session.execute(_UPSERT_CARDS[db.session.get_bind().dialect.name], list(written.values()))
 
 
-def due_count(user_id: int, now: dt.datetime) -> int:
+def due_count_column(user_id, now):
+    """How many of the user's questions are due for review at ``now`` (retired ones never are), as
+    a scalar subquery: a page can read it with its other figures in one statement."""
     return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(MemoryCard)
-            .join(Question, Question.id == MemoryCard.question_id)
-            .where(MemoryCard.user_id == user_id, MemoryCard.due <= now, Question.retired_at.is_(None))
-        )
-        or 0
+        select(func.count())
+        .select_from(MemoryCard)
+        .join(Question, Question.id == MemoryCard.question_id)
+        .where(MemoryCard.user_id == user_id, MemoryCard.due <= now, Question.retired_at.is_(None))
+        .scalar_subquery()
     )
+
+
+def due_count(user_id: int, now: dt.datetime) -> int:
+    return db.session.scalar(select(due_count_column(user_id, now))) or 0
 
 
 @dataclasses.dataclass(frozen=True)

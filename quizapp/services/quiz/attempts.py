@@ -672,62 +672,98 @@ class BankProgress:
     available_at: dt.datetime | None = None  # a failed attempt's cooldown ends then (UTC)
 
 
-def progress_by_bank(user: User, now: dt.datetime | None = None) -> list[BankProgress]:
-    """The trainee home: every bank with best score, attempts used, pass state, a critical item
-    missed, and when a cooldown ends (four queries, whatever the number of banks)."""
-    now = now or utcnow()
-    banks = db.session.scalars(select(Bank).order_by(Bank.title)).all()
-    stats = {
-        row.bank_id: row
-        for row in db.session.execute(
-            select(
-                Attempt.bank_id,
-                func.count().label("used"),
-                func.max(Attempt.score).label("best"),
-                func.max(case((Attempt.passed.is_(True), 1), else_=0)).cast(Integer).label("passed"),
-                func.max(case((Attempt.state == AttemptState.IN_PROGRESS, Attempt.id), else_=None)).label("open_id"),
-                func.max(case((and_(Attempt.passed.is_(False), Attempt.score >= Attempt.pass_mark), 1), else_=0))
-                .cast(Integer)
-                .label("critical_missed"),
-            )
-            .where(Attempt.user_id == user.id)
-            .group_by(Attempt.bank_id)
+@dataclass(frozen=True)
+class Home:
+    """The trainee home: every bank's progress, and how many questions are due for review."""
+
+    progress: list[BankProgress]
+    due: int
+
+
+def _home_statement():
+    """Every bank with the trainee's figures on it, their accommodation and their review count:
+    one query for the whole page (built once, like the question page's)."""
+    user_id, now = bindparam("user_id", type_=Integer), bindparam("now", type_=_attempt.c.started_at.type)
+    submitted, open_ = _attempt.c.state == AttemptState.SUBMITTED, _attempt.c.state == AttemptState.IN_PROGRESS
+    figures = (
+        select(
+            _attempt.c.bank_id,
+            func.count().label("used"),
+            func.max(_attempt.c.score).label("best"),
+            func.count().filter(_attempt.c.passed.is_(True)).label("passes"),
+            func.max(_attempt.c.id).filter(open_).label("open_id"),
+            func.min(_attempt.c.expires_at).filter(open_).label("open_expires_at"),
+            func.count()
+            .filter(_attempt.c.passed.is_(False), _attempt.c.score >= _attempt.c.pass_mark)
+            .label("critical_misses"),
+            # A failed latest attempt starts the cooldown: the latest submit is not the latest pass.
+            func.max(_attempt.c.submitted_at).filter(submitted).label("last_submitted_at"),
+            func.max(_attempt.c.submitted_at).filter(submitted, _attempt.c.passed.is_(True)).label("last_passed_at"),
         )
-    }
-    latest = _latest_submitted(user)
-    accommodation = accommodation_of(user)
-    out = []
-    for bank in banks:
-        row = stats.get(bank.id)
-        used = row.used if row else 0
+        .where(_attempt.c.user_id == user_id)
+        .group_by(_attempt.c.bank_id)
+        .subquery()
+    )
+    return (
+        select(
+            Bank,
+            figures.c.used,
+            figures.c.best,
+            figures.c.passes,
+            figures.c.open_id,
+            figures.c.open_expires_at,
+            figures.c.critical_misses,
+            figures.c.last_submitted_at,
+            figures.c.last_passed_at,
+            Accommodation.time_multiplier,
+            Accommodation.extra_attempts,
+            memory_schedule.due_count_column(user_id, now).label("due"),
+        )
+        .outerjoin(figures, figures.c.bank_id == Bank.id)
+        .outerjoin(Accommodation, Accommodation.user_id == user_id)
+        .order_by(Bank.title)
+    )
+
+
+_HOME = _home_statement()
+
+
+def home(user: User, now: dt.datetime | None = None) -> Home:
+    """The trainee home, in one query whatever the number of banks: each bank with attempts used,
+    best score, pass state, a critical item missed and when a cooldown ends; and the reviews due.
+
+    An attempt whose time is up is submitted first, so the page never offers to resume it (that
+    costs a second read, on the visit that finds one)."""
+    now = now or utcnow()
+    rows = db.session.execute(_HOME, {"user_id": user.id, "now": now}).all()
+    if any(row.open_expires_at is not None and row.open_expires_at <= now for row in rows):
+        close_expired(user, now)
+        rows = db.session.execute(_HOME, {"user_id": user.id, "now": now}).all()
+    accommodation = None
+    if rows and rows[0].extra_attempts is not None:
+        accommodation = Accommodation(time_multiplier=rows[0].time_multiplier, extra_attempts=rows[0].extra_attempts)
+    progress = []
+    for row in rows:
+        bank, used = row.Bank, row.used or 0
         limits = limits_for(user, bank, accommodation)
-        last = latest.get(bank.id)
         available_at = None
-        if last and not last.passed and limits.cooldown_minutes:
-            ends = last.submitted_at + dt.timedelta(minutes=limits.cooldown_minutes)
+        if (
+            row.last_submitted_at is not None
+            and row.last_submitted_at != row.last_passed_at
+            and limits.cooldown_minutes
+        ):
+            ends = row.last_submitted_at + dt.timedelta(minutes=limits.cooldown_minutes)
             available_at = ends if ends > now else None
-        out.append(
+        progress.append(
             BankProgress(
                 bank=bank,
                 attempts_used=used,
-                best_score=row.best if row else None,
-                passed=bool(row and row.passed),
-                open_attempt_id=row.open_id if row else None,
+                best_score=row.best,
+                passed=bool(row.passes),
+                open_attempt_id=row.open_id,
                 attempts_left=None if limits.attempt_limit is None else max(0, limits.attempt_limit - used),
-                critical_missed=bool(row and row.critical_missed),
+                critical_missed=bool(row.critical_misses),
                 available_at=available_at,
             )
         )
-    return out
-
-
-def _latest_submitted(user: User) -> dict[int, object]:
-    """Each bank's most recent submitted attempt (time and result): a failed one starts the cooldown."""
-    latest: dict[int, object] = {}
-    for row in db.session.execute(
-        select(Attempt.bank_id, Attempt.submitted_at, Attempt.passed)
-        .where(Attempt.user_id == user.id, Attempt.state == AttemptState.SUBMITTED)
-        .order_by(Attempt.bank_id, Attempt.submitted_at.desc())
-    ):
-        latest.setdefault(row.bank_id, row)
-    return latest
+    return Home(progress, rows[0].due if rows else 0)
