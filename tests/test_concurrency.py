@@ -188,6 +188,29 @@ def test_a_save_racing_a_submit_is_either_scored_or_refused(app, tmp_path):
         race_last_answer_against_submit(app, f"race{round_}@x.test")
 
 
+def test_a_save_arriving_after_the_submit_is_refused_as_json(app, tmp_path):
+    """The race's other order, made certain: the second tab's script saves after the first tab's
+    submit has finished. It gets the 409 its script reads (with the review link), not a redirect
+    it would follow as if the answer had been saved."""
+    with app.app_context():
+        factories.tiny_bank(tmp_path)
+        factories.user("late@x.test")
+    (tab_a, tab_b), attempt_id, token = tabs_on_new_attempt(app, "late@x.test")
+    assert tab_a.client.post(f"/trainee/attempts/{attempt_id}/finish", data={"csrf_token": token}).status_code == 302
+    refused = save(tab_b, attempt_id, 5, [0], token)
+    assert refused.status_code == 409
+    assert refused.json["saved"] is False and refused.json["review"].endswith(f"/trainee/attempts/{attempt_id}/review")
+    with app.app_context():
+        stored = db.session.scalar(
+            select(func.count())
+            .select_from(ResponseChoice)
+            .join(Response)
+            .join(AttemptQuestion, AttemptQuestion.id == Response.attempt_question_id)
+            .where(AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.position == 4)
+        )
+    assert stored == 0, "the refused answer was not stored"
+
+
 def test_many_trainees_submitting_at_the_same_moment(app, tmp_path):
     """Twelve trainees press Submit in the same instant; each attempt is scored once and correctly."""
     n = 12

@@ -462,12 +462,16 @@ def test_public_url_is_used_for_links_and_other_hosts_are_refused(app, world):  
         },
         migrations=False,
     )
-    assert public.test_client().get("/auth/login", headers={"Host": "evil.example"}).status_code == 400
-    b = Browser(public.test_client())
-    b.login("supervisor@x.test")
-    export = b.get("/supervisor/export/xapi.json")
-    body = export.get_data(as_text=True)
-    export.close()
+    try:
+        assert public.test_client().get("/auth/login", headers={"Host": "evil.example"}).status_code == 400
+        b = Browser(public.test_client())
+        b.login("supervisor@x.test")
+        export = b.get("/supervisor/export/xapi.json")
+        body = export.get_data(as_text=True)
+        export.close()
+    finally:  # its own engine: left to the garbage collector, its connection warns in a later test
+        with public.app_context():
+            db.engine.dispose()
     assert "https://needlework.example.org/" in body and "http://localhost" not in body
 
 

@@ -98,10 +98,14 @@ def question(attempt_id: int, number: int):
 def _leave_closed_attempt(attempt_id: int, now):
     """The attempt was submitted, or its time is up: submit it if need be, then show the review."""
     attempt = _own_attempt(attempt_id)
+    message = None
     if attempt.is_open and now >= attempt.expires_at:
         attempts.submit(attempt.id, now=now, reason="time_up")  # after it, attempt_id: see finish()
-        return _closed_redirect(attempt_id, "Time is up: your attempt was submitted with the answers you had saved.")
-    return _closed_redirect(attempt_id)
+        message = "Time is up: your attempt was submitted with the answers you had saved."
+    if request.method == "POST" and _wants_json():  # the page's script saving: it reads a 409, not a redirect
+        refusal = message or "This attempt has already been submitted."
+        return jsonify(saved=False, error=refusal, review=url_for("trainee.review", attempt_id=attempt_id)), 409
+    return _closed_redirect(attempt_id, message)
 
 
 def _save_answer(attempt_id: int, number: int, now):
@@ -189,8 +193,15 @@ def log_session():
     if form.validate_on_submit():
         try:
             supervised_sessions.log_session(
-                current_user, form.session_date.data, form.region.data, form.muscles.data, form.safety_notes.data or ""
+                current_user,
+                form.session_date.data,
+                form.region.data,
+                form.muscles.data,
+                form.safety_notes.data or "",
+                names_confirmed=bool(form.not_a_name.data),
             )
+        except supervised_sessions.PossibleName as exc:
+            form.not_a_name.errors.append(str(exc))
         except supervised_sessions.PracticeLogError as exc:
             form.safety_notes.errors.append(str(exc))
         else:
