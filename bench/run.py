@@ -36,13 +36,17 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results.md"
 LOGIN_ALLOWANCE = 150  # seconds for every simulated person to log in before the window opens
+HELLO_FIRST, HELLO_LAST = "hello (minimal Flask, the ceiling)", "hello again, after the pages"
+# The ceiling is measured before and after the pages: these machines change speed within a run, and
+# a share of one hello taken at a slow (or fast) moment would say more about the moment than the page.
 CLOSED = [
-    ("hello", "hello", "hello (minimal Flask, the ceiling)"),
+    ("hello", "hello", HELLO_FIRST),
     ("home", "trainee home", "trainee home"),
     ("question", "question page", "question page"),
     ("save", "answer save", "answer save"),
     ("submit", "submit", "submit"),
     ("dashboard", "supervisor dashboard", "supervisor dashboard"),
+    ("hello", "hello", HELLO_LAST),
 ]
 
 
@@ -213,6 +217,11 @@ def median_rate(rows: list[dict | None]) -> float | None:
     return statistics.median(rates) if rates else None
 
 
+def _mean(*values: float | None) -> float | None:
+    present = [v for v in values if v]
+    return sum(present) / len(present) if present else None
+
+
 def share(rate: float | None, ceiling: float | None) -> str:
     """A page's throughput as a share of the hello ceiling measured in the same run."""
     return f"{100 * rate / ceiling:.1f} %" if rate and ceiling else "–"
@@ -233,13 +242,13 @@ def main() -> None:
     cores = os.cpu_count() or 1
     workers = 2 * cores
 
+    load = [os.getloadavg()]  # before the bench's own work: what else the machine was doing
     if not args.skip_seed:
         print("seeding:", seeding.seed(args.database_url, clinics=10, trainees=2000, responses=200_000), flush=True)
     speed = [cpu_check()]
-    load = [os.getloadavg()]
 
     closed: list[list[str]] = []
-    rates: dict[tuple[str, int], float | None] = {}
+    rates: dict[tuple[str, int], float | None] = {}  # (label, users): median req/s
     peaks: dict[str, float] = {}
     run_index = 0
     for scenario, name, label in CLOSED:
@@ -255,10 +264,8 @@ def main() -> None:
                         runs.append(wrk.run(server.url, scenario, users, args.duration, first))
                     else:
                         runs.append(locust(server.url, scenario, users, args.duration, "closed", first).get(name))
-                rates[scenario, users] = median_rate(runs)
-                cells = median_cells(runs)
-                closed.append([label, str(users), cells[0], share(rates[scenario, users], rates.get(("hello", users)))])
-                closed[-1] += cells[1:]
+                rates[label, users] = median_rate(runs)
+                closed.append([label, str(users), *median_cells(runs)])
                 print(" | ".join(closed[-1]), flush=True)
         finally:
             server.stop()
@@ -294,7 +301,10 @@ def main() -> None:
             *median_cells([s.get("supervisor dashboard") for s in supervisors]),
         ],
     ]
-    ceiling = max((r for (scenario, _), r in rates.items() if scenario == "hello" and r), default=None)
+    hello = {users: _mean(rates.get((HELLO_FIRST, users)), rates.get((HELLO_LAST, users))) for users in levels}
+    for row in closed:  # each page's req/s as a share of the mean of the two hellos at its number of users
+        row.insert(3, share(rates[row[0], int(row[1])], hello[int(row[1])]))
+    ceiling = max((r for r in hello.values() if r), default=None)
     for row, runs in zip(open_rows, [trainees, trainees, supervisors], strict=True):
         row.insert(3, share(median_rate([t.get(row[1]) for t in runs]), ceiling))
     peaks["open shape (trainees + supervisors)"] = (server.peak_worker_mb, server.final_worker_mb)
@@ -345,12 +355,14 @@ def write_results(args, workers: int, closed, open_rows, exam, peaks, speed: lis
         "and the interpreter counts too (the README's Benchmarks): compare tables taken at similar readings, and pages with the hello of the same table.",
         "",
         "Machine load (1, 5 and 15-minute load averages, other work on the machine included): "
-        f"{' / '.join(f'{x:.1f}' for x in load[0])} at the start, {' / '.join(f'{x:.1f}' for x in load[-1])} at the end. "
+        f"{' / '.join(f'{x:.1f}' for x in load[0])} before the run began, {' / '.join(f'{x:.1f}' for x in load[-1])} at its end "
+        "(the bench itself keeps both cores busy while it runs). "
         f"The load generators and the server share the {os.cpu_count()} cores with whatever else runs.",
         "",
-        "Share of hello: a page's req/s as a share of the hello ceiling measured in the same run, at the same "
-        "number of users (closed loop), or of the best hello of the run (open shape and exam end, where the "
-        "offered load sets the rate, so the share says how much of the ceiling that load used).",
+        "Share of hello: a page's req/s as a share of the hello ceiling measured in the same run (the mean of "
+        "the hello before the pages and the hello after them), at the same number of users (closed loop), or "
+        "of the best of those means (open shape and exam end, where the offered load sets the rate, so the "
+        "share says how much of the ceiling that load used).",
         "",
         f"## Closed loop: N users, no think time, {args.duration} s each",
         "",
