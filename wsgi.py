@@ -2,4 +2,4 @@
 
 from quizapp import create_app
 
-app = create_app(migrations=False)  # migrations run from the CLI (`flask db upgrade`), never in a worker
+app = create_app(migrations=False, commands=False)  # migrations and commands run from the CLI, never in a worker

@@ -12,11 +12,14 @@ from .config import INSTANCE_DIR, Config
 from .extensions import csrf, db, limiter, login_manager
 
 
-def create_app(config: type[Config] | dict[str, Any] | None = None, *, migrations: bool = True) -> Flask:
+def create_app(
+    config: type[Config] | dict[str, Any] | None = None, *, migrations: bool = True, commands: bool = True
+) -> Flask:
     """Build the app. ``config`` is a Config class or a mapping of overrides (tests).
 
-    ``migrations=False`` leaves out Flask-Migrate, for the web server (``wsgi.py``): workers never
-    migrate, and not importing Alembic saves each of them about 11 MB.
+    ``migrations=False`` leaves out Flask-Migrate and ``commands=False`` the ``flask`` commands,
+    for the web server (``wsgi.py``): workers never migrate, import banks or calibrate, and not
+    loading Alembic, the bank schema and numpy saves each of them about 35 MB.
     """
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.url_map.converters["int"] = DatabaseInt
@@ -57,9 +60,10 @@ def create_app(config: type[Config] | dict[str, Any] | None = None, *, migration
     app.register_blueprint(admin_bp)
     app.register_blueprint(public_bp)
 
-    from . import cli
+    if commands:
+        from . import cli
 
-    cli.init_app(app)
+        cli.init_app(app)
 
     @app.get("/")
     def index():

@@ -1,5 +1,6 @@
 """Logging in and out, disabled accounts, password change, CSRF, headers."""
 
+from argon2 import PasswordHasher, Type, extract_parameters
 from sqlalchemy import select
 
 from quizapp.extensions import db
@@ -130,6 +131,28 @@ def test_security_headers_and_cookie_flags(app, client):
 def test_unique_hash_per_password():
     """argon2 salts each hash."""
     assert hash_password("same-password-x") != hash_password("same-password-x")
+
+
+def test_hashes_meet_owasps_argon2id_recommendation():
+    """OWASP's Password Storage Cheat Sheet: argon2id, at least 19 MiB, 2 iterations, parallelism 1."""
+    parameters = extract_parameters(hash_password("a-long-enough-secret"))
+    assert parameters.type is Type.ID
+    assert parameters.memory_cost >= 19 * 1024 and parameters.time_cost >= 2 and parameters.parallelism >= 1
+
+
+def test_a_hash_made_with_other_parameters_still_logs_in_and_is_rehashed(app):
+    """Accounts hashed with argon2-cffi's earlier default (64 MiB, 3 iterations, 4 lanes) keep working;
+    their next login stores a hash with the current parameters."""
+    old = PasswordHasher(memory_cost=65536, time_cost=3, parallelism=4).hash(PASSWORD)
+    with app.app_context():
+        factories.user("t@x.test")
+        db.session.scalars(select(User)).one().password_hash = old
+        db.session.commit()
+    assert Browser(app.test_client()).login("t@x.test").status_code == 302
+    with app.app_context():
+        stored = db.session.scalar(select(User.password_hash))
+    assert stored != old and extract_parameters(stored) == extract_parameters(hash_password("x" * 12))
+    assert verify_password(stored, PASSWORD)
 
 
 def test_session_cookie_is_secure_over_https_only(app):

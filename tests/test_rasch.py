@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from quizapp.services.analytics import form_simulation, rasch
+from quizapp.services.analytics import form_simulation, rasch, rasch_scale
 from quizapp.services.analytics.psychometrics import Z95
 
 
@@ -91,5 +91,5 @@ def test_too_little_data_gives_no_estimates():
 def test_ability_at_inverts_the_expected_score():
     """The ability whose expected score is 80 % on these items scores 80 % on them."""
     b = [-1.0, 0.0, 0.5, 2.0]
-    theta = rasch.ability_at(0.8, b)
-    assert rasch.expected_score(theta, b) == pytest.approx(0.8, abs=1e-9)
+    theta = rasch_scale.ability_at(0.8, b)
+    assert rasch_scale.expected_score(theta, b) == pytest.approx(0.8, abs=1e-9)

@@ -36,7 +36,12 @@ def stored(app) -> int:
 
 
 def log(b: Browser, muscles: str, **extra):
-    fields = {"session_date": dt.date.today().isoformat(), "region": "head-neck", "muscles": muscles, "safety_notes": ""}
+    fields = {
+        "session_date": dt.date.today().isoformat(),
+        "region": "head-neck",
+        "muscles": muscles,
+        "safety_notes": "",
+    }
     return b.post_form(PAGE, {**fields, **extra})
 
 

@@ -27,3 +27,54 @@ def test_the_command_line_app_still_migrates(tmp_path):
     """`flask db upgrade` builds the app with the factory, which registers Flask-Migrate."""
     code = "from quizapp import create_app; print('migrate' in create_app().extensions)"
     assert _modules_after(code, tmp_path) == "True"
+
+
+WORKER_DAY = r"""
+import re, sys
+import wsgi
+
+def token(html):
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+def as_person(email):
+    c = wsgi.app.test_client()
+    page = c.get("/auth/login").get_data(as_text=True)
+    assert c.post("/auth/login", data={"email": email, "password": "correct-horse-battery", "csrf_token": token(page)}).status_code == 302
+    return c
+
+t = as_person("t@x.test")
+assert t.get("/trainee/").status_code == 200
+page = t.get("/trainee/banks/tiny").get_data(as_text=True)
+started = t.post("/trainee/banks/tiny/start", data={"csrf_token": token(page)})
+question = started.headers["Location"]
+attempt = int(re.search(r"/attempts/(\d+)/", question).group(1))
+html = t.get(question).get_data(as_text=True)
+saved = t.post(f"/trainee/attempts/{attempt}/questions/1", data={"answer": ["0"], "csrf_token": token(html)},
+               headers={"Accept": "application/json"})
+assert saved.status_code == 200, saved.status_code
+finish = t.get(f"/trainee/attempts/{attempt}/finish").get_data(as_text=True)
+assert t.post(f"/trainee/attempts/{attempt}/finish", data={"csrf_token": token(finish)}).status_code == 302
+assert t.get(f"/trainee/attempts/{attempt}/review").status_code == 200
+assert t.get("/trainee/").status_code == 200
+s = as_person("sup@x.test")
+assert s.get("/supervisor/").status_code == 200
+print(sorted(m for m in ("numpy", "pydantic", "yaml", "alembic", "reportlab") if m in sys.modules))
+"""
+
+
+def test_a_workers_trainee_and_dashboard_requests_leave_numpy_and_the_bank_tools_unloaded(app, database_url, tmp_path):
+    """A web worker that logs in, draws a form, saves, submits, reviews and shows the dashboard
+    loads neither numpy (the Rasch fit and item statistics) nor the bank schema: about 29 MB each
+    (bench/results.md, RSS per worker)."""
+    from . import factories
+
+    with app.app_context():
+        factories.tiny_bank(tmp_path)
+        factories.user("t@x.test")
+        factories.user("sup@x.test", role="supervisor")
+    env = {**os.environ, "SECRET_KEY": "test-key", "DATABASE_URL": database_url}
+    done = subprocess.run(
+        [sys.executable, "-c", WORKER_DAY], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"

@@ -17,7 +17,7 @@ from ..models import (
 )
 from ..public_urls import site_root
 from ..scoping import clinic_in_scope, trainee_in_scope
-from ..services.analytics import dashboard, exports, item_report, trainee_report, xapi
+from ..services.analytics import dashboard, exports, trainee_report, xapi
 from ..services.certification import evaluation, programmes, supervised_sessions
 from ..services.quiz import attempt_pages
 from . import bp
@@ -226,6 +226,8 @@ def certificate_pdf(certificate_id: int):
 @bp.get("/items")
 def item_analysis():
     """Per-question statistics for one bank: this clinic, or (admins, ?scope=all) every clinic."""
+    from ..services.analytics import item_report  # numpy: loaded where statistics are read, not in every worker
+
     clinic = clinic_in_scope()
     banks = db.session.scalars(select(Bank).order_by(Bank.title)).all()
     if not banks:

@@ -35,7 +35,6 @@ from ...models import (
     Response,
     User,
 )
-from . import rasch
 
 # Where a question has too few responses, the draw uses its label's difficulty: the mean of
 # the calibrated questions with that label (so both are on one scale), else these logits.
@@ -144,6 +143,8 @@ def calibrate(bank: Bank, clinic_id: int | None = None) -> Outcome:
     previous = latest(bank, clinic_id)
     if previous is not None and previous.data_hash == data_hash:
         return Outcome(bank.slug, scope, "unchanged", previous)
+    from . import rasch  # numpy, loaded by the fit only: the draw reads this module in every web worker
+
     fitted = rasch.fit(responses)
     if fitted.persons < 2 or not any(e.difficulty is not None for e in fitted.items.values()):
         return Outcome(bank.slug, scope, "too few responses", previous)

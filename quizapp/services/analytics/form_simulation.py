@@ -30,7 +30,7 @@ import numpy as np
 
 from ..banks.bank_schema import Bank
 from ..quiz import drawing, scoring
-from . import rasch
+from . import rasch, rasch_scale
 from .calibration import draw_difficulties_from
 from .psychometrics import Z95
 
@@ -99,7 +99,7 @@ def form_balance(
     the decision quality of today's draw and of the calibrated one (trainees normal around the cut)."""
     rng = random.Random(seed)
     truth = np.array(simulated_difficulties(bank, rng))
-    cut = rasch.ability_at(bank.pass_mark / 100, truth)
+    cut = rasch_scale.ability_at(bank.pass_mark / 100, truth)
     labels = {i: q.difficulty for i, q in enumerate(bank.questions)}
     by_label = draw_difficulties_from(labels, {})
     label_values = [by_label[i] for i in range(len(bank.questions))]
@@ -149,7 +149,7 @@ def _simulated_calibration(
     """First attempts of ``trainees`` simulated trainees (abilities normal around the cut), calibrated."""
     np_rng = np.random.default_rng(rng.getrandbits(32))
     pool = candidates(bank, values)
-    anchor = rasch.ability_at(bank.pass_mark / 100, values)
+    anchor = rasch_scale.ability_at(bank.pass_mark / 100, values)
     responses = []
     for theta in np_rng.normal(cut, 1.0, trainees):
         drawn = drawing.draw(pool, bank.questions_per_attempt, rng.getrandbits(31), anchor=anchor)
@@ -169,7 +169,7 @@ def _figures(
     cut: float,
 ) -> FormFigures:
     pool = candidates(bank, values)
-    anchor = None if values is None else rasch.ability_at(bank.pass_mark / 100, values)
+    anchor = None if values is None else rasch_scale.ability_at(bank.pass_mark / 100, values)
     subtopic = [q.subtopic for q in bank.questions]
     cases: dict[str, set[int]] = {}
     for i, q in enumerate(bank.questions):
@@ -230,8 +230,8 @@ def decision_quality(
     ids = [c.revision_id for c in pool]
     b = np.array([truth[i] for i in ids])
     position = {rid: j for j, rid in enumerate(ids)}
-    cut = rasch.ability_at(pass_mark / 100, b)
-    anchor = rasch.ability_at(pass_mark / 100, [c.difficulty for c in pool])
+    cut = rasch_scale.ability_at(pass_mark / 100, b)
+    anchor = rasch_scale.ability_at(pass_mark / 100, [c.difficulty for c in pool])
 
     def sit(theta: float) -> tuple[float, bool]:
         drawn = drawing.draw(pool, questions, rng.getrandbits(31), anchor=anchor)

@@ -275,21 +275,3 @@ def _abilities(
     observed = float(np.var(theta, ddof=1))
     true = max(observed - error, 0.0)
     return float(theta.mean()), float(np.sqrt(true)), (true / observed if observed > 0 else None)
-
-
-def expected_score(theta: float, difficulties: Sequence[float]) -> float:
-    """The expected proportion right at ability ``theta`` on items of these difficulties."""
-    b = np.asarray(difficulties, dtype=float)
-    return float(np.mean(1 / (1 + np.exp(b - theta))))
-
-
-def ability_at(proportion: float, difficulties: Sequence[float]) -> float:
-    """The ability whose expected proportion right on these items is ``proportion`` (bisection)."""
-    low, high = -10.0, 10.0
-    for _ in range(60):
-        middle = (low + high) / 2
-        if expected_score(middle, difficulties) < proportion:
-            low = middle
-        else:
-            high = middle
-    return (low + high) / 2

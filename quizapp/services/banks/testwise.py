@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..analytics import form_simulation, rasch
+from ..analytics import form_simulation, rasch_scale
 from ..analytics.calibration import LABEL_LOGITS
 from ..quiz import drawing, scoring
 from . import item_writing
@@ -124,7 +124,7 @@ def simulate(bank: Bank, simulations: int = DEFAULT_SIMULATIONS, seed: int = 1) 
     picks = picks[0][0] if picks else 1
     critical = _critical_positions(bank)
     candidates = _candidates(bank)
-    anchor = rasch.ability_at(bank.pass_mark / 100, [c.difficulty for c in candidates])
+    anchor = rasch_scale.ability_at(bank.pass_mark / 100, [c.difficulty for c in candidates])
     tables = [(s, _score_table(bank, s, picks, rng)) for s in STRATEGIES]
     totals = {s.name: [0.0, 0, 0] for s in STRATEGIES}  # score sum, attempts passed, trainees passed
     for _ in range(simulations):

@@ -34,7 +34,7 @@ from ...models import (
     User,
     utcnow,
 )
-from ..analytics import calibration, rasch
+from ..analytics import calibration, rasch_scale
 from ..certification import evaluation
 from ..learning import memory_schedule
 from . import drawing, scoring
@@ -189,7 +189,7 @@ def candidates(bank: Bank) -> list[drawing.Candidate]:
 
 def draw_anchor(bank: Bank, pool: list[drawing.Candidate]) -> float | None:
     """The ability at the bank's pass mark, where the draw makes forms equivalent."""
-    return rasch.ability_at(bank.pass_mark / 100, [c.difficulty for c in pool]) if pool else None
+    return rasch_scale.ability_at(bank.pass_mark / 100, [c.difficulty for c in pool]) if pool else None
 
 
 def start_or_resume(user: User, bank: Bank, now: dt.datetime | None = None, seed: int | None = None) -> Attempt:
