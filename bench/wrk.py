@@ -14,6 +14,7 @@ import json
 import re
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import requests
@@ -27,6 +28,7 @@ BANK = "bench-safety"
 QUESTIONS = 20
 SCENARIOS = ("hello", "home", "question", "save", "dashboard")
 SUPERVISORS = 10
+DRAIN_SECONDS = 2  # the slowest page at 50 users leaves well under a second of queued work
 
 
 class LoginFailed(RuntimeError):
@@ -148,6 +150,9 @@ def run(base: str, scenario: str, users: int, seconds: int, first_trainee: int, 
         command = ["wrk", "--threads", str(users), "--connections", str(users), "--script", str(script)]
         if warmup:
             subprocess.run([*command, "--duration", f"{warmup}s", base], capture_output=True, timeout=warmup + 60)
+            # wrk stops with about one request per connection still in flight; gunicorn would serve
+            # them into the measurement window. Let them drain first.
+            time.sleep(DRAIN_SECONDS)
         done = subprocess.run(
             [*command, "--duration", f"{seconds}s", "--timeout", "10s", base],
             capture_output=True,

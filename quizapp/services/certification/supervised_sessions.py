@@ -16,10 +16,11 @@ import re
 import smtplib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import aliased, contains_eager
 
 from ...clinic_time import today_for
 from ...extensions import db
@@ -395,27 +396,48 @@ class ReviewNotice:
 NOTICE_LIMIT = 10
 
 
-def reviewed_since(trainee: User, since: dt.datetime | None) -> list[ReviewNotice]:
-    """The trainee's logs signed off or returned after ``since`` (their previous login; every review when
-    None), newest first, at most ``NOTICE_LIMIT`` (My certification lists them all). One query."""
-    query = (
-        select(SupervisedSession)
-        .where(SupervisedSession.trainee_id == trainee.id, SupervisedSession.status != SessionState.PENDING)
-        .options(joinedload(SupervisedSession.reviewed_by))
+EVERY_REVIEW = dt.datetime(1970, 1, 1)  # "since" for a trainee who has not logged in before
+
+
+@cache
+def _reviews_since():
+    """Built once (the trainee home runs it on every visit): plain columns, the reviewer's name
+    by an outer join, no ORM objects to build."""
+    reviewer = aliased(User)
+    return (
+        select(
+            SupervisedSession.session_date,
+            SupervisedSession.region,
+            SupervisedSession.muscles,
+            SupervisedSession.status,
+            reviewer.name.label("reviewer"),
+            SupervisedSession.reviewed_at,
+            SupervisedSession.review_comment,
+        )
+        .outerjoin(reviewer, reviewer.id == SupervisedSession.reviewed_by_id)
+        .where(
+            SupervisedSession.trainee_id == bindparam("trainee_id"),
+            SupervisedSession.status != SessionState.PENDING,
+            SupervisedSession.reviewed_at > bindparam("since", type_=SupervisedSession.reviewed_at.type),
+        )
         .order_by(SupervisedSession.reviewed_at.desc(), SupervisedSession.id.desc())
         .limit(NOTICE_LIMIT)
     )
-    if since is not None:
-        query = query.where(SupervisedSession.reviewed_at > since)
+
+
+def reviewed_since(trainee: User, since: dt.datetime | None) -> list[ReviewNotice]:
+    """The trainee's logs signed off or returned after ``since`` (their previous login; every review when
+    None), newest first, at most ``NOTICE_LIMIT`` (My certification lists them all). One query."""
+    rows = db.session.execute(_reviews_since(), {"trainee_id": trainee.id, "since": since or EVERY_REVIEW})
     return [
         ReviewNotice(
-            s.session_date,
-            BODY_REGIONS.get(s.region, s.region),
-            s.muscles,
-            s.status == SessionState.SIGNED_OFF,
-            s.reviewed_by.name if s.reviewed_by else "a supervisor",
-            s.reviewed_at,
-            s.review_comment,
+            row.session_date,
+            BODY_REGIONS.get(row.region, row.region),
+            row.muscles,
+            row.status == SessionState.SIGNED_OFF,
+            row.reviewer or "a supervisor",
+            row.reviewed_at,
+            row.review_comment,
         )
-        for s in db.session.scalars(query)
+        for row in rows
     ]
