@@ -144,3 +144,30 @@ def test_main_pages_have_no_serious_accessibility_violations(site, world, chromi
     problems = {url: v for url, v in found.items() if v}
     assert not problems, problems
     assert len(found) == 3 + sum(len(u) for _, _, u in PAGES.values()) + 2
+
+
+def test_the_dashboard_shows_every_requirement_on_a_1280_px_screen(app, chromium, database_url):
+    """With the four shipped banks (long titles) the dashboard's table fits a 1280 px window: the
+    supervisor sees every trainee against every requirement without scrolling sideways."""
+    if database_url.startswith("postgresql"):
+        pytest.skip("markup does not depend on the database: one leg is enough")
+    from pathlib import Path
+
+    from quizapp.services.banks import bank_import
+
+    with app.app_context():
+        bank_import.import_banks(Path(__file__).resolve().parent.parent / "question_banks")
+        factories.user("sup@x.test", role="supervisor", name="Sam Supervisor")
+        factories.user("will@x.test", name="Will Working")
+    base, stop = serve(app)
+    try:
+        page = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        login(page, base, "sup@x.test", "Clinic progress · North Clinic")
+        expect(page.locator("table.dashboard th", has_text="Supervised sessions")).to_be_visible()
+        scroll, visible = page.evaluate(
+            "(e => [e.scrollWidth, e.clientWidth])(document.querySelector('.table-scroll'))"
+        )
+        shot(page, "supervisor-dashboard-1280")
+        assert scroll <= visible, f"the table needs {scroll} px in a {visible} px box"
+    finally:
+        stop()
