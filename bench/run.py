@@ -323,7 +323,7 @@ def main() -> None:
     exam["share"] = share(exam["served_per_second"], ceiling)
     speed.append(cpu_check())
     load.append(os.getloadavg())
-    write_results(args, workers, closed, open_rows, exam, peaks, speed, load)
+    write_results(args, workers, closed, open_rows, exam, peaks, speed, load, hello.get(1))
     print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 
@@ -338,65 +338,88 @@ def _cell(rows: list[list[str]], label: str, users: int | None, column: int) -> 
     return None
 
 
-def target_rows(closed, open_rows, exam, peaks) -> list[str]:
-    """The targets of issue #18 beside what this run measured (p50 at 1 user; shares at 10 users)."""
+# The run the targets of #18 were set from (3d9bb87, 2026-11-25): the minimal Flask route's req/s
+# at 1 user. Milliseconds from a machine running at another speed are scaled by the ratio of the
+# two hellos before they are held against the targets ("ratios, not absolutes").
+TARGETS_HELLO_1_USER = 1057
+
+
+def target_rows(closed, open_rows, exam, peaks, hello_1_user: float | None) -> list[str]:
+    """The targets of issue #18 beside this run's figures (p50 at 1 user; shares at 10 users).
+    Latencies are also shown scaled to the speed of the run the targets came from, and judged there."""
     P50, SHARE, OPEN_P95 = 4, 3, 5
+    speed = (hello_1_user / TARGETS_HELLO_1_USER) if hello_1_user else None
 
-    def row(what: str, value: float | None, unit: str, target: str, met: bool | None) -> str:
-        shown = "–" if value is None else f"{value:g} {unit}".strip()
-        return f"| {what} | {shown} | {target} | {'–' if met is None or value is None else ('yes' if met else 'no')} |"
+    def row(what: str, value: float | None, unit: str, target: str, limit, scaled: bool) -> str:
+        if value is None:
+            return f"| {what} | – | – | {target} | – |"
+        judged = value * speed if scaled and speed else value
+        shown = f"{value:.3g} {unit}".strip()
+        at_target_speed = f"{judged:.3g} {unit}".strip() if scaled and speed else "(same)"
+        return f"| {what} | {shown} | {at_target_speed} | {target} | {'yes' if limit(judged) else 'no'} |"
 
-    submit = _cell(closed, "submit", 1, P50)
-    home = _cell(closed, "trainee home", 1, P50)
-    dashboard = _cell(closed, "supervisor dashboard", 1, P50)
-    supervisors = _cell(open_rows, "supervisor dashboard", None, OPEN_P95)
-    question = _cell(closed, "question page", 10, SHARE)
-    save = _cell(closed, "answer save", 10, SHARE)
     peak = max((p for label, (p, _) in peaks.items() if not label.startswith("hello")), default=None)
     lost = exam["submits"] - exam["graded_once"]
+    cohort = "none lost" if exam["errors"] == 0 and lost == 0 else f"{exam['errors']} errors, {lost} not graded once"
     return [
-        row("one trainee submits (p50, 1 user)", submit, "ms", "≤ 30 ms", submit is not None and submit <= 30),
         row(
-            f"a cohort submits within one second (p95; errors; not graded exactly once, of {exam['submits']})",
-            round(exam["submit_p95"]),
-            f"ms; {exam['errors']}; {lost}",
-            "p95 < 1,000 ms, none lost",
-            exam["submit_p95"] < 1000 and exam["errors"] == 0 and lost == 0,
+            "one trainee submits (p50, 1 user)",
+            _cell(closed, "submit", 1, P50),
+            "ms",
+            "≤ 30 ms",
+            lambda v: v <= 30,
+            True,
         ),
-        row("trainee home (p50, 1 user)", home, "ms", "≤ 5 ms", home is not None and home <= 5),
+        row(
+            f"a cohort submits within one second (p95; {exam['submits']} submits: {cohort})",
+            exam["submit_p95"],
+            "ms",
+            "p95 < 1,000 ms, none lost",
+            lambda v: v < 1000 and cohort == "none lost",
+            True,
+        ),
+        row(
+            "trainee home (p50, 1 user)", _cell(closed, "trainee home", 1, P50), "ms", "≤ 5 ms", lambda v: v <= 5, True
+        ),
         row(
             "supervisor dashboard, 200 trainees (p50, 1 user)",
-            dashboard,
+            _cell(closed, "supervisor dashboard", 1, P50),
             "ms",
             "≤ 25 ms",
-            dashboard is not None and dashboard <= 25,
+            lambda v: v <= 25,
+            True,
         ),
         row(
             "10 supervisors refreshing every 2-5 s (p95)",
-            supervisors,
+            _cell(open_rows, "supervisor dashboard", None, OPEN_P95),
             "ms",
             "< 80 ms",
-            supervisors is not None and supervisors < 80,
+            lambda v: v < 80,
+            True,
         ),
         row(
             "question page, req/s as a share of hello (10 users)",
-            question,
+            _cell(closed, "question page", 10, SHARE),
             "%",
             "≥ 15 %",
-            question is not None and question >= 15,
+            lambda v: v >= 15,
+            False,
         ),
-        row("answer save, req/s as a share of hello (10 users)", save, "%", "≥ 15 %", save is not None and save >= 15),
         row(
-            "peak worker RSS (any run but hello)",
-            None if peak is None else round(peak),
-            "MB",
-            "< 120 MB",
-            peak is not None and peak < 120,
+            "answer save, req/s as a share of hello (10 users)",
+            _cell(closed, "answer save", 10, SHARE),
+            "%",
+            "≥ 15 %",
+            lambda v: v >= 15,
+            False,
         ),
+        row("peak worker RSS (any run but hello)", peak, "MB", "< 120 MB", lambda v: v < 120, False),
     ]
 
 
-def write_results(args, workers: int, closed, open_rows, exam, peaks, speed: list[float], load) -> None:
+def write_results(
+    args, workers: int, closed, open_rows, exam, peaks, speed: list[float], load, hello_1_user: float | None
+) -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
     head = "| {} |\n| {} |\n".format
     lines = [
@@ -435,9 +458,13 @@ def write_results(args, workers: int, closed, open_rows, exam, peaks, speed: lis
         "",
         "## Targets (issue #18)",
         "",
-        "| what people feel | measured | target | met |",
-        "| --- | ---: | --- | :---: |",
-        *target_rows(closed, open_rows, exam, peaks),
+        f"Milliseconds are also given scaled to the speed of the run the targets were set from (3d9bb87, "
+        f"hello at 1 user {TARGETS_HELLO_1_USER} req/s; this run {hello_1_user or 0:.0f}), and judged there: "
+        "on a faster machine the same code reads fewer milliseconds.",
+        "",
+        "| what people feel | this run | at the targets' machine speed | target | met |",
+        "| --- | ---: | ---: | --- | :---: |",
+        *target_rows(closed, open_rows, exam, peaks, hello_1_user),
         "",
         f"## Closed loop: N users, no think time, {args.duration} s each",
         "",
