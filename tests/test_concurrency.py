@@ -147,6 +147,17 @@ def test_tabs_changing_the_same_answer_at_once_leave_exactly_one_choice(app, tmp
         assert chosen[0].choice_id in options[: len(tabs)]
 
 
+def choices_stored(attempt_id: int, position: int) -> int:
+    """Options stored as chosen for the question at ``position`` (inside an app context)."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(ResponseChoice)
+        .join(Response)
+        .join(AttemptQuestion, AttemptQuestion.id == Response.attempt_question_id)
+        .where(AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.position == position)
+    )
+
+
 def race_last_answer_against_submit(app, email: str) -> None:
     (tab_a, tab_b), attempt_id, token = tabs_on_new_attempt(app, email)
     key = key_positions(app, attempt_id)
@@ -166,13 +177,7 @@ def race_last_answer_against_submit(app, email: str) -> None:
     assert outcome["submit"] == 302 and outcome["save"] in (200, 409)
     with app.app_context():
         attempt = db.session.get(Attempt, attempt_id)
-        last_saved = db.session.scalar(
-            select(func.count())
-            .select_from(ResponseChoice)
-            .join(Response)
-            .join(AttemptQuestion, AttemptQuestion.id == Response.attempt_question_id)
-            .where(AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.position == 4)
-        )
+        last_saved = choices_stored(attempt_id, position=4)
         assert attempt.state == "submitted"
         # Saved and accepted (200) means scored; refused (409) means not stored at all.
         assert (outcome["save"] == 200) == (last_saved > 0) == (attempt.score == 100.0), (outcome, attempt.score)
@@ -201,13 +206,7 @@ def test_a_save_arriving_after_the_submit_is_refused_as_json(app, tmp_path):
     assert refused.status_code == 409
     assert refused.json["saved"] is False and refused.json["review"].endswith(f"/trainee/attempts/{attempt_id}/review")
     with app.app_context():
-        stored = db.session.scalar(
-            select(func.count())
-            .select_from(ResponseChoice)
-            .join(Response)
-            .join(AttemptQuestion, AttemptQuestion.id == Response.attempt_question_id)
-            .where(AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.position == 4)
-        )
+        stored = choices_stored(attempt_id, position=4)
     assert stored == 0, "the refused answer was not stored"
 
 
