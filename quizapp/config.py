@@ -20,13 +20,22 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def instance_secret(path: Path = INSTANCE_DIR / "secret_key") -> str | None:
+    """The key `make run` keeps in ``instance/secret_key``, so that `flask` commands typed after it
+    (README: `.venv/bin/flask banks check ...`) sign with the server's key without exporting it."""
+    try:
+        return path.read_text().strip() or None
+    except OSError:
+        return None
+
+
 def env_flag(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SECRET_KEY = os.environ.get("SECRET_KEY") or instance_secret()
     SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ.get("DATABASE_URL") or default_database_url())
     # A pooled connection idle this long is checked before use (quizapp/database.py).
     DATABASE_IDLE_PING_SECONDS = float(os.environ.get("DATABASE_IDLE_PING_SECONDS", "10"))

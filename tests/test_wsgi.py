@@ -78,3 +78,28 @@ def test_a_workers_trainee_and_dashboard_requests_leave_numpy_and_the_bank_tools
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "[]"
+
+
+def test_flask_commands_find_the_full_app_without_flask_app_set():
+    """`.venv/bin/flask banks check ...` as the README types it: no FLASK_APP in the shell, so Flask
+    would discover wsgi.py, which leaves the commands out; .flaskenv points it at the factory."""
+    env = {k: v for k, v in os.environ.items() if k != "FLASK_APP"} | {"SECRET_KEY": "test-key"}
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "flask"), "banks", "check", "tests/data/tiny_bank.yaml"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "ok: tests/data/tiny_bank.yaml" in done.stdout
+
+
+def test_the_instance_secret_is_read_when_no_key_is_exported(tmp_path):
+    """`make run` keeps the key in instance/secret_key; commands typed after it use the same key."""
+    from quizapp.config import instance_secret
+
+    assert instance_secret(tmp_path / "missing") is None
+    (tmp_path / "secret_key").write_text("0123abcd\n")
+    assert instance_secret(tmp_path / "secret_key") == "0123abcd"
