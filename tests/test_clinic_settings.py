@@ -204,3 +204,11 @@ def test_check_logo_reads_the_header_before_decoding(ctx):
         clinic_settings.check_logo(images.png(10_000, 9_000, mode="1"))
     logo = clinic_settings.check_logo(images.png(300, 100))
     assert (logo.mime, logo.width, logo.height) == ("image/png", 300, 100)
+
+
+def test_a_post_without_its_csrf_token_is_400_and_changes_nothing(app, admin, clinic_id):
+    """CSRFProtect refuses it before the view runs (the view has no check of its own)."""
+    before = clinic(app, clinic_id).timezone
+    r = admin.client.post(settings_url(clinic_id), data={"timezone": "Pacific/Auckland"})
+    assert r.status_code == 400
+    assert clinic(app, clinic_id).timezone == before

@@ -8,7 +8,7 @@ from ..errors import render_error
 from ..extensions import db
 from ..models import Clinic
 from ..services.people import clinic_settings as settings
-from . import bp
+from . import bp, flash_changes
 from .clinic_forms import ClinicSettingsForm
 
 
@@ -23,10 +23,8 @@ def clinic_settings(clinic_id: int):
             db.session.rollback()
             flash(str(exc), "error")
         else:
-            flash(f"Saved: {', '.join(changes)}." if changes else "Nothing changed.", "info")
+            flash_changes(changes)
             return redirect(url_for("admin.clinic_settings", clinic_id=clinic.id))
-    elif request.method == "POST" and form.csrf_token.errors:
-        abort(400)
     return render_template("admin/clinic_settings.html", clinic=clinic, form=form, limits=settings.LOGO_LIMITS)
 
 

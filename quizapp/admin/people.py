@@ -7,7 +7,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Clinic, User
 from ..services.people import accounts, administration, audit_sentences, audit_viewer, password_resets
-from . import bp
+from . import bp, flash_changes
 from .people_forms import NO_CLINIC, AuditFilterForm, ClinicForm, CreateUserForm, EditUserForm, ResetPasswordForm
 
 
@@ -25,11 +25,8 @@ def _clinic_or_none(clinic_id: int) -> Clinic | None:
 def people():
     create = CreateUserForm()
     create.set_clinics(_clinics())
-    if create.validate_on_submit():
-        if _create_person(create):
-            return redirect(url_for("admin.people"))
-    elif request.method == "POST" and create.csrf_token.errors:
-        abort(400)
+    if create.validate_on_submit() and _create_person(create):
+        return redirect(url_for("admin.people"))
     return render_template(
         "admin/people.html", people=administration.everyone(), create=create, clinic_form=ClinicForm()
     )
@@ -90,10 +87,8 @@ def person(user_id: int):
             db.session.rollback()
             flash(str(exc), "error")
         else:
-            flash(f"Saved: {', '.join(changes)}." if changes else "Nothing changed.", "info")
+            flash_changes(changes)
             return redirect(url_for("admin.person", user_id=user.id))
-    elif request.method == "POST" and form.csrf_token.errors:
-        abort(400)
     return _person_page(user, form)
 
 
