@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import socket
 from pathlib import Path
 
 import flask_migrate
@@ -162,3 +163,44 @@ def chromium():
         browser = launch(p)
         yield browser
         browser.close()
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (yet)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class _Outbox:
+    def __init__(self):
+        self.messages = []
+
+
+@pytest.fixture
+def mailer(app):
+    """An SMTP server on loopback that keeps what it receives (the app sends through smtplib as in production)."""
+    from aiosmtpd.controller import Controller
+
+    outbox = _Outbox()
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            outbox.messages.append(envelope.content.decode("utf-8", "replace"))
+            return "250 OK"
+
+    port = free_port()
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, PUBLIC_URL="https://nw.test")
+    yield outbox
+    controller.stop()
+    app.config.update(MAIL_SERVER=None, PUBLIC_URL=None)
+
+
+@pytest.fixture
+def mail_server_down(app):
+    """Mail configured, but nothing listens at the address: every send fails."""
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
+    yield
+    app.config.update(MAIL_SERVER=None)

@@ -18,8 +18,8 @@ from quizapp.models import Attempt, AttemptQuestion, AuditEvent, MemoryCard, Res
 from quizapp.services.quiz import attempts
 
 from . import factories
-from .conftest import PASSWORD, Browser, csrf_token
-from .test_faults import ROOT, Http, free_port, serve
+from .conftest import PASSWORD, Browser, csrf_token, free_port
+from .test_faults import ROOT, Http, serve
 from .test_quiz_flow import attempt_of, key_positions, start
 
 JSON = {"Accept": "application/json"}

@@ -22,7 +22,7 @@ from quizapp import create_app
 from quizapp.extensions import db
 
 from . import factories
-from .conftest import Browser, _config
+from .conftest import Browser, _config, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -170,12 +170,6 @@ def test_connection_dropped_while_idle(app, database_url, idle_ping_seconds, fir
 
 
 # --- a real gunicorn, killed mid-attempt -----------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Http:

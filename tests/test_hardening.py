@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
 from html.parser import HTMLParser
 
 import pytest
@@ -348,34 +347,6 @@ def test_an_admin_reset_gives_a_one_time_password_that_must_be_replaced(app, wor
     with app.app_context():
         kinds = set(db.session.scalars(select(AuditEvent.kind)))
         assert {"password.reset_by_admin", "password.changed"} <= kinds
-
-
-class _Outbox:
-    def __init__(self):
-        self.messages = []
-
-
-@pytest.fixture
-def mailer(app):
-    """An SMTP server on loopback that keeps what it receives (the app sends through smtplib as in production)."""
-    from aiosmtpd.controller import Controller
-
-    outbox = _Outbox()
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):
-            outbox.messages.append(envelope.content.decode("utf-8", "replace"))
-            return "250 OK"
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, PUBLIC_URL="https://nw.test")
-    yield outbox
-    controller.stop()
-    app.config.update(MAIL_SERVER=None, PUBLIC_URL=None)
 
 
 def _reset_link(outbox) -> str:

@@ -9,7 +9,8 @@ import subprocess
 
 import pytest
 
-from .test_faults import ROOT, Http, free_port, serve
+from .conftest import free_port
+from .test_faults import ROOT, Http, serve
 
 LIMIT = 5
 TRIES = 14

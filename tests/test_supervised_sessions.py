@@ -14,7 +14,6 @@ from quizapp.services.certification import supervised_sessions
 from . import factories
 from .conftest import Browser, csrf_token, recorded_statements
 from .test_concurrency import run_together
-from .test_hardening import mailer  # noqa: F401 - the SMTP server on loopback, a fixture
 
 
 def log(trainee: User, days_ago: int, region: str = "lumbopelvic", muscles: str = "Gluteus medius"):
@@ -278,7 +277,7 @@ def message_body(raw: str) -> tuple[str, str, str]:
     return parsed["To"], parsed["Subject"], parsed.get_body().get_content()
 
 
-def test_the_trainee_is_emailed_when_a_log_is_signed_off_or_returned(app, clinic, mailer):  # noqa: F811
+def test_the_trainee_is_emailed_when_a_log_is_signed_off_or_returned(app, clinic, mailer):
     """A sign-off and a return each send the trainee one message, through a real SMTP server on loopback."""
     review_over_http(app, clinic["will"][0], sign_off=True)
     review_over_http(app, clinic["will"][1], sign_off=False, comment="Add the needle length")
@@ -293,7 +292,7 @@ def test_the_trainee_is_emailed_when_a_log_is_signed_off_or_returned(app, clinic
     assert "Comment: Add the needle length" in body and "submit it again" in body
 
 
-def test_a_bulk_sign_off_sends_each_trainee_one_message(app, clinic, mailer):  # noqa: F811
+def test_a_bulk_sign_off_sends_each_trainee_one_message(app, clinic, mailer):
     """Three logs of Will and one of Tess signed off together: one message each, listing their own logs."""
     bulk(signed_in(app, "sup@x.test"), clinic["will"] + clinic["tess"][:1])
     sent = {to: (subject, body) for to, subject, body in map(message_body, mailer.messages)}
@@ -303,17 +302,8 @@ def test_a_bulk_sign_off_sends_each_trainee_one_message(app, clinic, mailer):  #
     assert sent["tess@x.test"][1].count("\n- ") == 1 and "Will" not in sent["tess@x.test"][1]
 
 
-def test_a_review_stands_when_the_mail_server_is_down(app, clinic):
+def test_a_review_stands_when_the_mail_server_is_down(app, clinic, mail_server_down):
     """Mail configured but nobody listening: the log is still signed off, and the page says so."""
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
-    try:
-        page = bulk(signed_in(app, "sup@x.test"), clinic["will"][:1])
-    finally:
-        app.config.update(MAIL_SERVER=None)
+    page = bulk(signed_in(app, "sup@x.test"), clinic["will"][:1])
     assert "1 session signed off" in page.get_data(as_text=True)
     assert statuses(app)[clinic["will"][0]] == SessionState.SIGNED_OFF
