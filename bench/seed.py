@@ -314,8 +314,12 @@ def seed(url: str, clinics: int, trainees: int, responses: int, seed_value: int 
                 db.session.execute(
                     sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
                 )
-            db.session.execute(sa.text("ANALYZE"))
             db.session.commit()
+            # VACUUM as well as ANALYZE: a production server's autovacuum would have set the
+            # visibility map by now (index-only scans), but this machine's server runs with
+            # autovacuum off, and a freshly loaded table would read every row's heap page.
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(sa.text("VACUUM ANALYZE"))
         counts = {
             "clinics": clinics,
             "trainees": len(trainee_ids),

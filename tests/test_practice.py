@@ -12,7 +12,7 @@ from quizapp.services.certification import evaluation
 from quizapp.services.learning import memory_schedule, practice
 
 from . import factories
-from .conftest import Browser, csrf_token
+from .conftest import Browser, csrf_token, recorded_statements
 from .test_certification import pass_bank
 
 T0 = dt.datetime(2026, 11, 2, 9, 0)
@@ -41,6 +41,25 @@ def test_wrong_answer_comes_back_sooner_than_a_right_one(world):
     again = db.session.get(MemoryCard, right.id)
     assert again.due - again.last_review > first_interval
     assert (wrong.lapses, right.lapses, again.reviews) == (1, 0, 2)
+
+
+def test_the_cards_are_written_by_one_statement_text_whatever_their_number(app, world):
+    """PostgreSQL: the cards travel as arrays, so writing two cards and then three sends the same
+    statement text, which the driver prepares once (a VALUES row per card made new text, parsed
+    afresh, on every submit). The cards written are the ones reviewed, with their counts."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("array parameters are the PostgreSQL leg's (SQLite writes a VALUES row per card)")
+    _, trainee, ids = world
+    with recorded_statements(app) as seen:
+        memory_schedule.record_reviews(trainee.id, [(ids["t-single"], 0.0), (ids["t-multi"], 1.0)], T0)
+        memory_schedule.record_reviews(
+            trainee.id, [(ids["t-single"], 1.0), (ids["t-multi"], 1.0), (ids["t-tf"], 0.5)], T0
+        )
+    db.session.commit()
+    writes = [statement for statement in seen if statement.startswith("INSERT INTO memory_card")]
+    assert len(writes) == 2 and writes[0] == writes[1]
+    reviews = dict(db.session.execute(select(MemoryCard.question_id, MemoryCard.reviews)).all())
+    assert reviews == {ids["t-single"]: 2, ids["t-multi"]: 2, ids["t-tf"]: 1}
 
 
 def test_partial_credit_is_rated_between_a_miss_and_a_hit(world):

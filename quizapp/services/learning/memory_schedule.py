@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from fsrs import Card, Rating, Scheduler, State
-from sqlalchemy import Insert, bindparam, case, func, select
+from sqlalchemy import DateTime, Float, Insert, Integer, bindparam, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ...extensions import db
@@ -64,17 +64,58 @@ _LOCK_CARDS = (
 )
 
 
-def _upsert_cards(insert_) -> Insert:
-    """The cards written back in one statement: new ones inserted, known ones updated. RETURNING
-    makes SQLAlchemy send the rows as one multi-row INSERT, not one INSERT per card."""
-    statement = insert_(_card)
+def _sqlite_upsert_cards() -> Insert:
+    """SQLite: the cards written back in one statement, new ones inserted, known ones updated.
+    RETURNING makes SQLAlchemy send the rows as one multi-row INSERT, not one INSERT per card."""
+    statement = sqlite.insert(_card)
     return statement.on_conflict_do_update(
         index_elements=[_card.c.user_id, _card.c.question_id],
         set_={column: statement.excluded[column] for column in _SCHEDULE_COLUMNS},
     ).returning(_card.c.id)
 
 
-_UPSERT_CARDS = {"postgresql": _upsert_cards(postgresql.insert), "sqlite": _upsert_cards(sqlite.insert)}
+_ARRAY_TYPES = {
+    "question_id": Integer,
+    "state": Integer,
+    "step": Integer,
+    "stability": Float,
+    "difficulty": Float,
+    "due": DateTime,
+    "last_review": DateTime,
+    "reviews": Integer,
+    "lapses": Integer,
+}
+
+
+def _postgresql_upsert_cards() -> Insert:
+    """PostgreSQL: the same upsert with each column sent as one array, which ``unnest`` turns
+    into rows: the statement's text is the same for any number of cards, so it is prepared once
+    per connection instead of parsed afresh on every submit."""
+    rows = (
+        func.unnest(*(bindparam(name, type_=postgresql.ARRAY(kind)) for name, kind in _ARRAY_TYPES.items()))
+        .table_valued(*_ARRAY_TYPES)
+        .render_derived("reviewed")
+    )
+    statement = postgresql.insert(_card).from_select(
+        ["user_id", *_ARRAY_TYPES],
+        select(bindparam("user_id", type_=Integer), *(rows.c[name] for name in _ARRAY_TYPES)),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[_card.c.user_id, _card.c.question_id],
+        set_={column: statement.excluded[column] for column in _SCHEDULE_COLUMNS},
+    )
+
+
+_SQLITE_UPSERT_CARDS = _sqlite_upsert_cards()
+_POSTGRESQL_UPSERT_CARDS = _postgresql_upsert_cards()
+
+
+def _write_cards(user_id: int, cards: list[dict]) -> None:
+    if db.session.get_bind().dialect.name == "postgresql":
+        columns = {name: [card[name] for card in cards] for name in _ARRAY_TYPES}
+        db.session.execute(_POSTGRESQL_UPSERT_CARDS, {"user_id": user_id, **columns})
+    else:
+        db.session.execute(_SQLITE_UPSERT_CARDS, [{"user_id": user_id, **card} for card in cards])
 
 
 def record_reviews(user_id: int, scores: Iterable[tuple[int, float]], when: dt.datetime) -> None:
@@ -102,7 +143,6 @@ def record_reviews(user_id: int, scores: Iterable[tuple[int, float]], when: dt.d
         rating = rating_for(score)
         card, _log = SCHEDULER.review_card(card, rating, review_datetime=at)
         written[question_id] = {
-            "user_id": user_id,
             "question_id": question_id,
             "state": int(card.state),
             "step": card.step,
@@ -113,7 +153,7 @@ def record_reviews(user_id: int, scores: Iterable[tuple[int, float]], when: dt.d
             "reviews": (before["reviews"] if before else 0) + 1,
             "lapses": (before["lapses"] if before else 0) + int(rating == Rating.Again),
         }
-    db.session.execute(_UPSERT_CARDS[db.session.get_bind().dialect.name], list(written.values()))
+    _write_cards(user_id, list(written.values()))
 
 
 def due_count_column(user_id, now):

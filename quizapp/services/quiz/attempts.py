@@ -12,7 +12,21 @@ import secrets
 from dataclasses import dataclass
 from typing import NoReturn
 
-from sqlalchemy import Insert, Integer, all_, and_, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import (
+    Float,
+    Insert,
+    Integer,
+    all_,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -96,17 +110,20 @@ def limits_for(user: User, bank: Bank, accommodation: Accommodation | None | obj
     return Limits(bank.time_limit_minutes * accommodation.time_multiplier, attempt_limit, bank.cooldown_minutes)
 
 
+# "Open" as an inline constant, not a parameter: a prepared statement's generic plan can then use
+# the partial index of open attempts (uq_attempt_one_open). With the state as a parameter,
+# PostgreSQL planned the trainee's open-attempt lookups afresh on every execution (the open
+# attempts' questions: 0.40 ms a query, 0.16 ms with the constant, through psycopg).
+_OPEN = Attempt.state == literal(AttemptState.IN_PROGRESS, literal_execute=True)
+
+
 def user_attempt(user: User, attempt_id: int) -> Attempt | None:
     """The attempt if it belongs to ``user``; None otherwise (the view turns that into 404)."""
     return db.session.scalar(select(Attempt).where(Attempt.id == attempt_id, Attempt.user_id == user.id))
 
 
 def open_attempt(user: User, bank: Bank) -> Attempt | None:
-    return db.session.scalar(
-        select(Attempt).where(
-            Attempt.user_id == user.id, Attempt.bank_id == bank.id, Attempt.state == AttemptState.IN_PROGRESS
-        )
-    )
+    return db.session.scalar(select(Attempt).where(Attempt.user_id == user.id, Attempt.bank_id == bank.id, _OPEN))
 
 
 def attempts_used(user: User, bank: Bank) -> int:
@@ -155,7 +172,7 @@ def questions_in_open_attempts(user_id: int) -> set[int]:
             select(QuestionRevision.question_id)
             .join(AttemptQuestion, AttemptQuestion.revision_id == QuestionRevision.id)
             .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
-            .where(Attempt.user_id == user_id, Attempt.state == AttemptState.IN_PROGRESS)
+            .where(Attempt.user_id == user_id, _OPEN)
         )
     )
 
@@ -277,9 +294,7 @@ def close_expired(user: User, now: dt.datetime | None = None) -> None:
     """Submit, with what was saved, every open attempt of ``user`` whose time is up."""
     now = now or utcnow()
     ids = db.session.scalars(
-        select(Attempt.id).where(
-            Attempt.user_id == user.id, Attempt.state == AttemptState.IN_PROGRESS, Attempt.expires_at <= now
-        )
+        select(Attempt.id).where(Attempt.user_id == user.id, _OPEN, Attempt.expires_at <= now)
     ).all()
     for attempt_id in ids:
         submit(attempt_id, now=now, reason="time_up")
@@ -564,23 +579,46 @@ _GRADING = (
 )
 
 
-def _score_responses(insert_) -> Insert:
-    """Every item's score in one statement: an unanswered item gets its (empty) response here.
-    RETURNING makes SQLAlchemy send the rows as one multi-row INSERT (its "insertmanyvalues"),
-    not one INSERT per row, while the statement stays compiled once."""
-    statement = insert_(_response)
+def _sqlite_score_responses() -> Insert:
+    """SQLite: every item's score in one statement (an unanswered item gets its empty response
+    here). RETURNING makes SQLAlchemy send the rows as one multi-row INSERT, not one per row."""
+    statement = sqlite.insert(_response)
     return statement.on_conflict_do_update(
         index_elements=[_response.c.attempt_question_id],
         set_={"score": statement.excluded.score, "is_correct": statement.excluded.is_correct},
     ).returning(_response.c.id)
 
 
-_SCORE_RESPONSES = {"postgresql": _score_responses(postgresql.insert), "sqlite": _score_responses(sqlite.insert)}
+def _postgresql_score_attempt() -> Insert:
+    """PostgreSQL: the attempt's result and every item's score in one statement of fixed text.
+    The scores travel as two arrays that ``unnest`` turns into rows, so the statement is prepared
+    once per connection; a multi-row VALUES list is new text for the driver to parse on every
+    submit. The attempt's row is written by a CTE: the two writes touch different tables."""
+    scores = (
+        func.unnest(
+            bindparam("item_ids", type_=postgresql.ARRAY(Integer)), bindparam("scores", type_=postgresql.ARRAY(Float))
+        )
+        .table_valued("item_id", "score")
+        .render_derived("item_scores")
+    )
+    scored = _SCORE_ATTEMPT.cte("scored")
+    statement = postgresql.insert(_response).from_select(
+        ["attempt_question_id", "attempt_id", "score", "is_correct"],
+        select(scores.c.item_id, bindparam("attempt_id", type_=Integer), scores.c.score, scores.c.score == 1.0),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[_response.c.attempt_question_id],
+        set_={"score": statement.excluded.score, "is_correct": statement.excluded.is_correct},
+    ).add_cte(scored)
+
+
 _SCORE_ATTEMPT = (
     update(_attempt)
     .where(_attempt.c.id == bindparam("attempt_id"))
     .values(score=bindparam("score"), critical_score=bindparam("critical_score"), passed=bindparam("passed"))
 )
+_SQLITE_SCORE_RESPONSES = _sqlite_score_responses()
+_POSTGRESQL_SCORE_ATTEMPT = _postgresql_score_attempt()
 
 
 @dataclass
@@ -619,9 +657,30 @@ def _grade(
         )
         for item_id, item in items.items()
     }
+    result = scoring.attempt_result(
+        [scoring.ItemResult(scores[i], item.critical) for i, item in items.items()], pass_mark, critical_min
+    )
+    _write_scores(attempt_id, result, scores)
+    return result, [(item.question_id, scores[i]) for i, item in items.items()]
+
+
+def _write_scores(attempt_id: int, result: scoring.AttemptResult, scores: dict[int, float]) -> None:
+    """The attempt's result and each item's score (keyed by attempt item id), in the caller's
+    transaction: one statement on PostgreSQL, two on SQLite."""
+    marks = {
+        "attempt_id": attempt_id,
+        "score": result.score,
+        "critical_score": result.critical_score,
+        "passed": result.passed,
+    }
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            _POSTGRESQL_SCORE_ATTEMPT, {**marks, "item_ids": list(scores), "scores": list(scores.values())}
+        )
+        return
     if scores:
         db.session.execute(
-            _SCORE_RESPONSES[db.session.get_bind().dialect.name],
+            _SQLITE_SCORE_RESPONSES,
             [
                 {
                     "attempt_question_id": i,
@@ -633,19 +692,7 @@ def _grade(
                 for i, s in scores.items()
             ],
         )
-    result = scoring.attempt_result(
-        [scoring.ItemResult(scores[i], item.critical) for i, item in items.items()], pass_mark, critical_min
-    )
-    db.session.execute(
-        _SCORE_ATTEMPT,
-        {
-            "attempt_id": attempt_id,
-            "score": result.score,
-            "critical_score": result.critical_score,
-            "passed": result.passed,
-        },
-    )
-    return result, [(item.question_id, scores[i]) for i, item in items.items()]
+    db.session.execute(_SCORE_ATTEMPT, marks)
 
 
 def grade(attempt: Attempt, correct_keys: dict[int, set[str]] | None = None) -> scoring.AttemptResult:
