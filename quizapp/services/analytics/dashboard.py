@@ -112,7 +112,8 @@ _TRAINEES = (
     .order_by(_user.c.name, _user.c.id)
 )
 _submitted = _attempt.c.state == AttemptState.SUBMITTED
-# One pass over the clinic's attempts: best submitted score per bank, and the latest start.
+# One pass over the clinic's attempts: best submitted score per bank, the latest start, and
+# the counts that the status cache's fingerprint reads (so it need not scan them again).
 _ATTEMPTS_BY_BANK = (
     select(
         _attempt.c.user_id,
@@ -120,6 +121,8 @@ _ATTEMPTS_BY_BANK = (
         func.max(_attempt.c.score).filter(_submitted),
         func.max(_attempt.c.submitted_at).filter(_submitted),
         func.max(_attempt.c.started_at),
+        func.count(_attempt.c.id),
+        func.count(_attempt.c.submitted_at),
     )
     .join(_user, _user.c.id == _attempt.c.user_id)
     .where(_user.c.clinic_id == _clinic_id)
@@ -131,12 +134,18 @@ def all_rows(clinic_id: int, today: dt.date | None = None) -> tuple[list[Column]
     """Every trainee of the clinic with status, cells and last activity, unfiltered.
 
     Three queries while the clinic's records are unchanged (the trainees with their latest
-    session, their attempts per bank, the fingerprint); the rules and statuses are computed
-    again only when the fingerprint changes."""
+    session, their attempts per bank, the rest of the fingerprint); the rules and statuses are
+    computed again only when the fingerprint changes."""
     today = today or utcnow().date()
     trainees = db.session.execute(_TRAINEES, {"clinic_id": clinic_id}).all()
     ids = [t.id for t in trainees]
-    rules, statuses = cached_statuses(clinic_id, ids, today)
+    by_bank = db.session.execute(_ATTEMPTS_BY_BANK, {"clinic_id": clinic_id}).all()
+    attempt_totals = (
+        sum(row[5] for row in by_bank),
+        sum(row[6] for row in by_bank),
+        max((row[3] for row in by_bank if row[3] is not None), default=None),
+    )
+    rules, statuses = cached_statuses(clinic_id, ids, today, attempt_totals)
     columns = [Column(b.slug, b.title, "bank") for b in rules.banks]
     if rules.sessions_required:
         columns.append(Column("sessions", "Supervised sessions", "sessions"))
@@ -147,7 +156,7 @@ def all_rows(clinic_id: int, today: dt.date | None = None) -> tuple[list[Column]
     slug_of = {b.bank_id: b.slug for b in rules.banks}
     best: dict[int, dict[str, tuple[float, dt.datetime]]] = {}
     attempt_activity: dict[int, dt.datetime] = {}
-    for user_id, bank_id, top, last, started in db.session.execute(_ATTEMPTS_BY_BANK, {"clinic_id": clinic_id}).all():
+    for user_id, bank_id, top, last, started, _count, _submitted_count in by_bank:
         if last is not None and bank_id in slug_of:
             best.setdefault(user_id, {})[slug_of[bank_id]] = (top, last)
         if user_id not in attempt_activity or started > attempt_activity[user_id]:
@@ -201,7 +210,9 @@ def _fingerprint_statement():
 
     One query, and one pass over each table: the aggregates of a table share a subquery (a
     scalar subquery per aggregate scanned the attempts twice and the sessions three times).
-    The rules are in it too (the programme's row and its bank marks and region minimums, which
+    The attempts are not in it: the dashboard's own pass over them (``_ATTEMPTS_BY_BANK``)
+    gives their counts and latest submit, which ``cached_statuses`` adds to the key (a second
+    scan of the clinic's attempts here cost about a third of this query). The rules are in it too (the programme's row and its bank marks and region minimums, which
     a change replaces or edits), so they are cached with the statuses. Built once: it runs on
     every view of the dashboard."""
     clinic_id = bindparam("clinic_id", type_=Integer)
@@ -209,11 +220,6 @@ def _fingerprint_statement():
     programme_ids = select(Programme.id).where(Programme.clinic_id == clinic_id)
     per_table = [
         select(func.count(User.id), func.max(User.id)).where(User.clinic_id == clinic_id, User.role == Role.TRAINEE),
-        # Every attempt: opening one is activity ("in progress"), submitting one is a new result
-        # (counted: a time-up submit is dated at its expiry, which may be older than the latest).
-        select(func.count(Attempt.id), func.count(Attempt.submitted_at), func.max(Attempt.submitted_at)).where(
-            Attempt.user_id.in_(trainee_ids)
-        ),
         select(
             func.count(SupervisedSession.id), func.max(SupervisedSession.id), func.max(SupervisedSession.reviewed_at)
         ).where(SupervisedSession.trainee_id.in_(trainee_ids)),
@@ -240,15 +246,20 @@ def _fingerprint_statement():
 _FINGERPRINT = _fingerprint_statement()
 
 
-def fingerprint(clinic_id: int, today: dt.date) -> tuple:
-    """The clinic's fingerprint today (``_fingerprint_statement``)."""
-    return (today, *db.session.execute(_FINGERPRINT, {"clinic_id": clinic_id}).one())
+def fingerprint(clinic_id: int, today: dt.date, attempt_totals: tuple) -> tuple:
+    """The clinic's fingerprint today: ``_fingerprint_statement`` and the attempts' totals, the
+    number of attempts (opening one is activity, "in progress"), of submitted ones (a new
+    result; counted, since a time-up submit is dated at its expiry, which may be older than the
+    latest) and the latest submit."""
+    return (today, *attempt_totals, *db.session.execute(_FINGERPRINT, {"clinic_id": clinic_id}).one())
 
 
-def cached_statuses(clinic_id: int, ids: list[int], today: dt.date) -> Evaluated:
+def cached_statuses(clinic_id: int, ids: list[int], today: dt.date, attempt_totals: tuple) -> Evaluated:
     """The clinic's rules and the listed trainees' statuses: from the cache while the fingerprint
-    holds, else read and evaluated afresh (and cached)."""
-    key = fingerprint(clinic_id, today)
+    holds, else read and evaluated afresh (and cached). ``attempt_totals``: what
+    ``_ATTEMPTS_BY_BANK`` counted, read before this call so that statuses are never older
+    than their key."""
+    key = fingerprint(clinic_id, today, attempt_totals)
     found = _cache.get(clinic_id, key)
     if found is not None and all(uid in found[1] for uid in ids):
         return found
