@@ -258,6 +258,52 @@ def test_sign_off_permissions(app, tmp_path):
         assert s.status == "signed_off" and s.reviewed_by.email == "s@x.test"
 
 
+def test_a_minimum_is_met_at_the_sign_off_that_reached_it(clinic_setup):
+    """The sessions total and a region's minimum are met at the Nth sign-off in sign-off order
+    (then session date, then id), whatever order the sessions were logged in; returned and
+    pending sessions and other regions do not count. The clinic-wide and the one-trainee
+    evaluations agree."""
+    _, trainee, supervisor, admin = clinic_setup
+    programmes.update_programme(
+        evaluation.programme_for(trainee.clinic_id),
+        admin,
+        require_all_banks=True,
+        bank_marks={},
+        validity_months=24,
+        sessions_required=3,
+        region_minimums={"cervicothoracic": 2},
+        critical_subtopic_ids=set(),
+        critical_min=None,
+    )
+    logged_at, t0 = dt.datetime(2026, 11, 7, 8, 0), dt.datetime(2026, 11, 8, 9, 0)
+    logged = [  # (region, session day, review: True sign off / False return / None pending, minutes after t0)
+        ("cervicothoracic", 5, True, 50),
+        ("lumbopelvic", 1, True, 10),
+        ("cervicothoracic", 2, False, 5),
+        ("cervicothoracic", 3, True, 30),
+        ("shoulder-upper-limb", 4, True, 30),  # same sign-off moment: the earlier session date counts first
+        ("cervicothoracic", 6, None, 0),
+    ]
+    for region, day, sign_off, minutes in logged:
+        session = supervised_sessions.log_session(
+            trainee, dt.date(2026, 11, day), region, "Upper trapezius", "No adverse events", now=logged_at
+        )
+        if sign_off is not None:
+            comment = "" if sign_off else "Needle depth not recorded"
+            supervised_sessions.review(session, supervisor, sign_off, comment, now=t0 + dt.timedelta(minutes=minutes))
+    db.session.commit()
+    # Sign-off order: lumbopelvic (+10), cervicothoracic day 3 (+30), shoulder day 4 (+30), cervicothoracic (+50).
+    for status in (
+        evaluation.status_of(trainee),
+        evaluation.statuses(trainee.clinic_id, [trainee.id])[trainee.id],
+    ):
+        met = {r.key: r.met_at for r in status.requirements if r.kind in ("sessions", "region")}
+        assert met == {
+            "sessions": t0 + dt.timedelta(minutes=30),  # the third sign-off: the shoulder session
+            "cervicothoracic": t0 + dt.timedelta(minutes=50),
+        }
+
+
 def test_certificate_is_issued_exactly_once(clinic_setup):
     """Refreshing repeatedly, or racing, never issues a second certificate for one achievement."""
     bank, trainee, supervisor, _ = clinic_setup

@@ -38,3 +38,19 @@ def test_supervised_sessions_are_indexed_for_the_dashboard(app):
                 "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_supervised_session_trainee_activity'"
             ).scalar()
             assert definition.endswith("INCLUDE (id, reviewed_at)")
+
+
+def test_certification_status_reads_sessions_through_indexes(app):
+    """Counting a trainee's sessions by status and region, and finding the sign-off that met a
+    minimum, each have an index leading with the trainee; the sign-off one holds only signed-off
+    sessions, in sign-off order."""
+    with app.app_context(), db.engine.connect() as conn:
+        indexes = {ix["name"]: ix for ix in sa_inspect(conn).get_indexes("supervised_session")}
+        assert indexes["ix_supervised_session_tally"]["column_names"] == ["trainee_id", "status", "region"]
+        order = indexes["ix_supervised_session_sign_off_order"]
+        assert order["column_names"][:4] == ["trainee_id", "reviewed_at", "session_date", "id"]
+        if db.engine.dialect.name == "postgresql":
+            definition = conn.exec_driver_sql(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_supervised_session_sign_off_order'"
+            ).scalar()
+            assert definition.endswith("INCLUDE (region) WHERE ((status)::text = 'signed_off'::text)"), definition

@@ -135,6 +135,20 @@ class SupervisedSession(db.Model):
             "created_at",
             postgresql_include=["id", "reviewed_at"],
         ),
+        # Certification status counts each trainee's sessions by status and region, and finds the
+        # sign-off that met each minimum (the Nth in sign-off order): both from these indexes,
+        # per trainee, not from a scan of every clinic's sessions.
+        Index("ix_supervised_session_tally", "trainee_id", "status", "region"),
+        Index(
+            "ix_supervised_session_sign_off_order",
+            "trainee_id",
+            "reviewed_at",
+            "session_date",
+            "id",
+            postgresql_include=["region"],
+            sqlite_where=text("status = 'signed_off'"),
+            postgresql_where=text("status = 'signed_off'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -24,7 +24,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, case, func, or_, select
+from sqlalchemy import bindparam, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -312,11 +312,27 @@ def _passes(in_scope) -> tuple[dict[int, list[Pass]], set[int]]:
     return out, started
 
 
+# Sessions count in sign-off order (then session date, then id). The status is an inline
+# constant, so that a prepared statement's generic plan can use the partial index of sign-offs.
+_SIGN_OFF_ORDER = (SupervisedSession.reviewed_at, SupervisedSession.session_date, SupervisedSession.id)
+_SIGNED_OFF = SupervisedSession.status == literal(SessionState.SIGNED_OFF, literal_execute=True)
+
+
+def _nth_sign_off(n: int, region: str | None = None):
+    """When the trainee's nth signed-off session (in ``region``, if given) was signed off, or
+    NULL: a scalar subquery per trainee, one short walk of ix_supervised_session_sign_off_order."""
+    query = select(SupervisedSession.reviewed_at).where(SupervisedSession.trainee_id == User.id, _SIGNED_OFF)
+    if region is not None:
+        query = query.where(SupervisedSession.region == region)
+    return query.order_by(*_SIGN_OFF_ORDER).offset(n - 1).limit(1).scalar_subquery()
+
+
 def _session_tallies(in_scope, rules: Rules) -> dict[int, SessionTally]:
     """Counts per trainee and region, and the sign-off time at which each minimum was reached.
 
-    Sessions count in sign-off order (then session date, then id): the Nth is the one whose
-    sign-off met the requirement. Window functions keep this to two queries of small results.
+    The Nth session in sign-off order is the one whose sign-off met the requirement. Two
+    queries: the counts, grouped, and per trainee the Nth sign-off overall and in each region
+    with a minimum (a window over every session of the clinic took five times as long).
     """
     counts: dict[int, dict] = defaultdict(lambda: {"logged": 0, "signed": 0, "by_region": Counter()})
     for trainee_id, region, status, n in db.session.execute(
@@ -331,32 +347,18 @@ def _session_tallies(in_scope, rules: Rules) -> dict[int, SessionTally]:
 
     reached: dict[int, dt.datetime] = {}
     region_reached: dict[int, dict[str, dt.datetime]] = defaultdict(dict)
-    minimums = dict(rules.region_minimums)
-    if rules.sessions_required or minimums:
-        order = (SupervisedSession.reviewed_at, SupervisedSession.session_date, SupervisedSession.id)
-        numbered = (
-            select(
-                SupervisedSession.trainee_id,
-                SupervisedSession.region,
-                SupervisedSession.reviewed_at,
-                func.row_number().over(partition_by=SupervisedSession.trainee_id, order_by=order).label("n_all"),
-                func.row_number()
-                .over(partition_by=(SupervisedSession.trainee_id, SupervisedSession.region), order_by=order)
-                .label("n_region"),
-            )
-            .where(in_scope(SupervisedSession.trainee_id), SupervisedSession.status == SessionState.SIGNED_OFF)
-            .subquery()
-        )
-        wanted = [numbered.c.n_all == rules.sessions_required] if rules.sessions_required else []
-        if minimums:
-            wanted.append(numbered.c.n_region == case(minimums, value=numbered.c.region, else_=-1))
-        for trainee_id, region, reviewed_at, n_all, n_region in db.session.execute(
-            select(numbered).where(or_(*wanted))
-        ):
-            if rules.sessions_required and n_all == rules.sessions_required:
-                reached[trainee_id] = reviewed_at
-            if minimums.get(region) == n_region:
-                region_reached[trainee_id][region] = reviewed_at
+    regions = [(region, minimum) for region, minimum in rules.region_minimums if minimum >= 1]
+    columns = [_nth_sign_off(rules.sessions_required)] if rules.sessions_required else []
+    columns += [_nth_sign_off(minimum, region) for region, minimum in regions]
+    if columns:
+        for trainee_id, *moments in db.session.execute(select(User.id, *columns).where(in_scope(User.id))):
+            if rules.sessions_required:
+                overall, *moments = moments
+                if overall is not None:
+                    reached[trainee_id] = overall
+            for (region, _), moment in zip(regions, moments, strict=True):
+                if moment is not None:
+                    region_reached[trainee_id][region] = moment
     return {
         uid: SessionTally(c["logged"], c["signed"], dict(c["by_region"]), reached.get(uid), region_reached.get(uid, {}))
         for uid, c in counts.items()
