@@ -224,6 +224,28 @@ def test_dashboard_sees_a_late_time_up_submit_and_a_rule_written_without_an_audi
     assert row("Ann Able").count("0 of 1 signed off") == 2, "the sessions total and the new region minimum"
 
 
+def test_a_login_leaves_the_status_cache_alone_and_an_audited_admin_change_does_not(app, clinic):
+    """Logins are most of the audit trail and change no status: a trainee logging in does not
+    make the next dashboard view evaluate the clinic afresh (it did, in every worker). An
+    audited admin action, here a registration number, still does."""
+    from quizapp.services.people import administration
+
+    ids, _ = clinic
+    b = supervisor(app)
+    cold = count_statements(app, "/supervisor/", b)
+    warm = count_statements(app, "/supervisor/", b)
+    assert warm < cold, "the second view reads the statuses from the cache"
+    Browser(app.test_client()).login("ben@x.test")
+    assert count_statements(app, "/supervisor/", b) == warm
+    with app.app_context():
+        admin = db.session.scalar(select(User).where(User.role == "admin"))
+        ben = db.session.get(User, ids["ben@x.test"])
+        administration.update_user(
+            admin, ben, role=ben.role, clinic=ben.clinic, active=True, registration_number="PT-1234"
+        )
+    assert count_statements(app, "/supervisor/", b) == cold
+
+
 def test_dashboard_statement_count_does_not_grow_with_trainees(app, tmp_path):
     """5 trainees or 50, with attempts and sessions: the same number of SQL statements."""
     with app.app_context():

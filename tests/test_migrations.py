@@ -54,3 +54,22 @@ def test_certification_status_reads_sessions_through_indexes(app):
                 "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_supervised_session_sign_off_order'"
             ).scalar()
             assert definition.endswith("INCLUDE (region) WHERE ((status)::text = 'signed_off'::text)"), definition
+
+
+def test_the_latest_status_event_of_a_clinic_has_its_own_index(app):
+    """The dashboard's cache key reads a clinic's latest audited event that is not a login or a
+    password event; the partial index has exactly the predicate the query writes."""
+    from quizapp.models.audit import SIGN_IN_KINDS
+
+    with app.app_context(), db.engine.connect() as conn:
+        indexes = {ix["name"]: ix for ix in sa_inspect(conn).get_indexes("audit_event")}
+        assert indexes["ix_audit_event_clinic_status_events"]["column_names"] == ["clinic_id", "id"]
+        if db.engine.dialect.name == "postgresql":
+            definition = conn.exec_driver_sql(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_audit_event_clinic_status_events'"
+            ).scalar()
+        else:
+            definition = conn.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = 'ix_audit_event_clinic_status_events'"
+            ).scalar()
+        assert all(f"'{kind}'" in definition for kind in SIGN_IN_KINDS), definition

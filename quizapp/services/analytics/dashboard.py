@@ -15,7 +15,7 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, select, true
+from sqlalchemy import Integer, bindparam, func, select, text, true
 
 from ...extensions import db
 from ...models import (
@@ -32,6 +32,7 @@ from ...models import (
     User,
     utcnow,
 )
+from ...models.audit import NOT_SIGN_IN
 from ..certification import evaluation
 from ..certification.evaluation import CertificationStatus, Requirement, Status
 
@@ -227,7 +228,9 @@ def _fingerprint_statement():
             Certificate.user_id.in_(trainee_ids)
         ),
         select(func.max(Bank.imported_at), func.count(Bank.id)),
-        select(func.max(AuditEvent.id)).where(AuditEvent.clinic_id == clinic_id),
+        # Audited admin actions (a role or clinic changed, an account deactivated...), but not
+        # logins and password events, which change no status.
+        select(func.max(AuditEvent.id)).where(AuditEvent.clinic_id == clinic_id, text(NOT_SIGN_IN)),
         select(func.count(Programme.id), func.max(Programme.updated_at)).where(Programme.clinic_id == clinic_id),
         select(func.count(ProgrammeBank.id), func.max(ProgrammeBank.id), func.sum(ProgrammeBank.min_score)).where(
             ProgrammeBank.programme_id.in_(programme_ids)
