@@ -16,6 +16,8 @@ accesslog = "-"
 errorlog = "-"
 
 
-def post_fork(server, worker):
+def post_worker_init(worker):
+    """After the worker has imported the app (post_fork runs before that, when the app's
+    objects do not exist yet, and froze only the server's own)."""
     if os.environ.get("GC_TUNING", "1") != "0":
         tune_gc()

@@ -103,3 +103,19 @@ def test_the_instance_secret_is_read_when_no_key_is_exported(tmp_path):
     assert instance_secret(tmp_path / "missing") is None
     (tmp_path / "secret_key").write_text("0123abcd\n")
     assert instance_secret(tmp_path / "secret_key") == "0123abcd"
+
+
+def test_a_worker_freezes_the_app_it_loaded_out_of_the_collectors_sight(tmp_path):
+    """gunicorn.conf.py tunes the collector once the worker has imported the app (the order
+    gunicorn follows: load the app, then post_worker_init): the app's long-lived objects are
+    frozen, so a full collection walks only what requests leave behind, and young collections
+    are rarer."""
+    code = (
+        "import gc, runpy; conf = runpy.run_path('gunicorn.conf.py'); import wsgi; "
+        "before = gc.get_freeze_count(); conf['post_worker_init'](None); "
+        "print(before, gc.get_freeze_count(), len(gc.get_objects()), gc.get_threshold()[0])"
+    )
+    before, frozen, tracked, young = (int(n) for n in _modules_after(code, tmp_path).split())
+    assert before == 0 and frozen > 50_000, "the app's modules, mappings and templates are frozen"
+    assert tracked < frozen / 20, f"{tracked} objects still tracked after the freeze, {frozen} frozen"
+    assert young == 50_000
