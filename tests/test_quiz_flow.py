@@ -374,3 +374,18 @@ def test_a_passing_submit_adds_only_the_certification_refresh(app, client, train
     refresh = seen[len(expected) :]
     assert refresh and all(s.startswith("SELECT") for s in refresh), refresh
     assert "SELECT attempt_question" not in refresh and "SELECT memory_card" not in refresh
+
+
+def test_the_result_page_reads_in_three_statements(app, client, trainee):
+    """The page a trainee lands on after Submit: the user, the attempt with its bank, and the
+    items with their answers and whether each is held by an open attempt, in one query each
+    (the held questions and the bank were a query each of their own)."""
+    _submit_statements(app, client, trainee, right=False)
+    attempt_id = attempt_of(app, trainee)
+    client.get(f"/trainee/attempts/{attempt_id}/review")  # the revisions' texts: read once per process
+    with recorded_statements(app) as seen:
+        page = client.get(f"/trainee/attempts/{attempt_id}/review")
+    assert page.status_code == 200 and "Tiny test bank" in page.get_data(as_text=True)
+    assert len(seen) == 3, seen
+    assert [_statement_shape(s) for s in seen[:2]] == ["SELECT user_account", "SELECT attempt"]
+    assert "JOIN bank" in seen[1] and "FROM attempt_question" in seen[2], seen

@@ -163,7 +163,7 @@ def review(attempt_id: int):
         return redirect(url_for("trainee.resume", attempt_id=attempt.id))
     return render_template(
         "trainee/review.html",
-        review=attempt_pages.review(attempt.id, attempts.questions_in_open_attempts(current_user.id)),
+        review=attempt_pages.review(attempt.id, holder_id=current_user.id),
         only_mistakes=request.args.get("show") == "mistakes",
         back_url=url_for("trainee.bank", slug=attempt.bank.slug),
         back_label=attempt.bank.title,

@@ -11,7 +11,7 @@ import datetime as dt
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, case, select
+from sqlalchemy import and_, bindparam, case, exists, literal, select
 
 from ...extensions import db
 from ...models import (
@@ -268,6 +268,24 @@ def reviewed_revisions(wanted: dict[int, str]) -> dict[int, ReviewedRevision]:
 
 
 _subtopic = Subtopic.__table__
+_open_item, _open_revision, _open_attempt = (
+    _item.alias("open_item"),
+    _revision.alias("open_revision"),
+    _attempt.alias("open_attempt"),
+)
+# Whether the item's question (any revision) is in an open attempt of the holder: then its key
+# stays hidden. "Open" is an inline constant, so the partial index of open attempts serves it.
+_IN_HOLDERS_OPEN_ATTEMPT = (
+    exists()
+    .where(
+        _open_attempt.c.user_id == bindparam("holder_id"),
+        _open_attempt.c.state == literal(AttemptState.IN_PROGRESS, literal_execute=True),
+        _open_item.c.attempt_id == _open_attempt.c.id,
+        _open_revision.c.id == _open_item.c.revision_id,
+        _open_revision.c.question_id == _revision.c.question_id,
+    )
+    .label("held")
+)
 # One row per item, and one more per further option ticked; the revisions' texts come from the cache.
 _REVIEW = (
     select(
@@ -280,6 +298,7 @@ _REVIEW = (
         _subtopic.c.title.label("subtopic"),
         _response.c.score,
         _selection.c.choice_id.label("selected"),
+        _IN_HOLDERS_OPEN_ATTEMPT,
     )
     .join(_revision, _revision.c.id == _item.c.revision_id)
     .join(_subtopic, _subtopic.c.id == _revision.c.subtopic_id)
@@ -290,14 +309,16 @@ _REVIEW = (
 )
 
 
-def review(attempt_id: int, held_questions: set[int] = frozenset()) -> Review:
-    """The attempt question by question; ``held_questions`` (in an open attempt) show no key.
+def review(attempt_id: int, holder_id: int | None = None) -> Review:
+    """The attempt question by question; a question that is also in an open attempt of
+    ``holder_id`` (the trainee looking) shows no key.
 
-    One query for the items and the answers, and the revisions' texts from the process cache.
+    One query for the items, the answers and what is held, and the revisions' texts from the
+    process cache.
     """
     attempt = db.session.get(Attempt, attempt_id)
     rows: OrderedDict[int, tuple] = OrderedDict()
-    for row in db.session.execute(_REVIEW, {"attempt_id": attempt_id}):
+    for row in db.session.execute(_REVIEW, {"attempt_id": attempt_id, "holder_id": holder_id}):
         _, chosen = rows.setdefault(row.position, (row, set()))
         if row.selected is not None:
             chosen.add(row.selected)
@@ -307,7 +328,7 @@ def review(attempt_id: int, held_questions: set[int] = frozenset()) -> Review:
     for row, chosen in rows.values():
         rev = revisions[row.revision_id]
         score = row.score if row.score is not None else 0.0
-        held = row.question_id in held_questions
+        held = bool(row.held)
         items.append(
             ReviewedItem(
                 number=row.position + 1,

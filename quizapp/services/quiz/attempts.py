@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ...extensions import db
 from ...models import (
@@ -118,8 +118,11 @@ _OPEN = Attempt.state == literal(AttemptState.IN_PROGRESS, literal_execute=True)
 
 
 def user_attempt(user: User, attempt_id: int) -> Attempt | None:
-    """The attempt if it belongs to ``user``; None otherwise (the view turns that into 404)."""
-    return db.session.scalar(select(Attempt).where(Attempt.id == attempt_id, Attempt.user_id == user.id))
+    """The attempt if it belongs to ``user``; None otherwise (the view turns that into 404).
+    Its bank comes in the same query: the pages that show an attempt name its bank."""
+    return db.session.scalar(
+        select(Attempt).where(Attempt.id == attempt_id, Attempt.user_id == user.id).options(joinedload(Attempt.bank))
+    )
 
 
 def open_attempt(user: User, bank: Bank) -> Attempt | None:
