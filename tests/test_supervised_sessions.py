@@ -272,6 +272,24 @@ def test_the_trainee_home_reads_the_notices_in_one_query(app, clinic):
     assert statements() == one
 
 
+def test_a_visit_with_no_news_lists_no_reviews(app, clinic, tmp_path):
+    """The home query counts the reviews since the previous login; a visit with none (most of
+    them) sends two statements, the user and the home query, and one with news a third that
+    lists them."""
+    with app.app_context():
+        factories.tiny_bank(tmp_path)  # the count comes with the banks' rows
+    b = signed_in(app, "will@x.test")
+
+    def statements():
+        with recorded_statements(app) as seen:
+            html = b.get("/trainee/").get_data(as_text=True)
+        return len(seen), "Since your last visit" in html
+
+    assert statements() == (2, False)
+    review_over_http(app, clinic["will"][0], sign_off=True)
+    assert statements() == (3, True)
+
+
 def message_body(raw: str) -> tuple[str, str, str]:
     parsed = email.message_from_string(raw, policy=policy.default)
     return parsed["To"], parsed["Subject"], parsed.get_body().get_content()

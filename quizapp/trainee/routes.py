@@ -26,12 +26,10 @@ def _wants_json() -> bool:
 @bp.get("/")
 def home():
     page = attempts.home(current_user)
-    return render_template(
-        "trainee/home.html",
-        progress=page.progress,
-        due=page.due,
-        news=supervised_sessions.reviewed_since(current_user, current_user.previous_login_at),
-    )
+    news = []
+    if page.reviews_since != 0:  # the home query counted them: list them only when there are some
+        news = supervised_sessions.reviewed_since(current_user, current_user.previous_login_at)
+    return render_template("trainee/home.html", progress=page.progress, due=page.due, news=news)
 
 
 @bp.get("/banks/<slug>")

@@ -400,9 +400,24 @@ EVERY_REVIEW = dt.datetime(1970, 1, 1)  # "since" for a trainee who has not logg
 
 
 @cache
+def _reviewed_after(trainee_id, since) -> tuple:
+    """The trainee's logs signed off or returned after ``since``."""
+    return (
+        SupervisedSession.trainee_id == trainee_id,
+        SupervisedSession.status != SessionState.PENDING,
+        SupervisedSession.reviewed_at > since,
+    )
+
+
+def reviewed_since_count_column(trainee_id, since):
+    """How many of the trainee's logs were reviewed after ``since``, as a scalar subquery: the
+    home page reads it with its other figures and lists the reviews only when there are some."""
+    return select(func.count()).where(*_reviewed_after(trainee_id, since)).scalar_subquery()
+
+
 def _reviews_since():
-    """Built once (the trainee home runs it on every visit): plain columns, the reviewer's name
-    by an outer join, no ORM objects to build."""
+    """Built once (the trainee home runs it when there is news): plain columns, the reviewer's
+    name by an outer join, no ORM objects to build."""
     reviewer = aliased(User)
     return (
         select(
@@ -415,11 +430,7 @@ def _reviews_since():
             SupervisedSession.review_comment,
         )
         .outerjoin(reviewer, reviewer.id == SupervisedSession.reviewed_by_id)
-        .where(
-            SupervisedSession.trainee_id == bindparam("trainee_id"),
-            SupervisedSession.status != SessionState.PENDING,
-            SupervisedSession.reviewed_at > bindparam("since", type_=SupervisedSession.reviewed_at.type),
-        )
+        .where(*_reviewed_after(bindparam("trainee_id"), bindparam("since", type_=SupervisedSession.reviewed_at.type)))
         .order_by(SupervisedSession.reviewed_at.desc(), SupervisedSession.id.desc())
         .limit(NOTICE_LIMIT)
     )

@@ -49,7 +49,7 @@ from ...models import (
     utcnow,
 )
 from ..analytics import calibration, rasch_scale
-from ..certification import evaluation
+from ..certification import evaluation, supervised_sessions
 from ..learning import memory_schedule
 from . import drawing, scoring
 
@@ -724,16 +724,20 @@ class BankProgress:
 
 @dataclass(frozen=True)
 class Home:
-    """The trainee home: every bank's progress, and how many questions are due for review."""
+    """The trainee home: every bank's progress, how many questions are due for review, and how
+    many of the trainee's session logs were reviewed since their previous login (None when
+    there is no bank to read it with)."""
 
     progress: list[BankProgress]
     due: int
+    reviews_since: int | None
 
 
 def _home_statement():
     """Every bank with the trainee's figures on it, their accommodation and their review count:
     one query for the whole page (built once, like the question page's)."""
     user_id, now = bindparam("user_id", type_=Integer), bindparam("now", type_=_attempt.c.started_at.type)
+    since = bindparam("since", type_=_attempt.c.started_at.type)
     submitted, open_ = _attempt.c.state == AttemptState.SUBMITTED, _attempt.c.state == AttemptState.IN_PROGRESS
     figures = (
         select(
@@ -768,6 +772,7 @@ def _home_statement():
             Accommodation.time_multiplier,
             Accommodation.extra_attempts,
             memory_schedule.due_count_column(user_id, now).label("due"),
+            supervised_sessions.reviewed_since_count_column(user_id, since).label("reviews_since"),
         )
         .outerjoin(figures, figures.c.bank_id == Bank.id)
         .outerjoin(Accommodation, Accommodation.user_id == user_id)
@@ -785,10 +790,11 @@ def home(user: User, now: dt.datetime | None = None) -> Home:
     An attempt whose time is up is submitted first, so the page never offers to resume it (that
     costs a second read, on the visit that finds one)."""
     now = now or utcnow()
-    rows = db.session.execute(_HOME, {"user_id": user.id, "now": now}).all()
+    figures = {"user_id": user.id, "now": now, "since": user.previous_login_at or supervised_sessions.EVERY_REVIEW}
+    rows = db.session.execute(_HOME, figures).all()
     if any(row.open_expires_at is not None and row.open_expires_at <= now for row in rows):
         close_expired(user, now)
-        rows = db.session.execute(_HOME, {"user_id": user.id, "now": now}).all()
+        rows = db.session.execute(_HOME, figures).all()
     accommodation = None
     if rows and rows[0].extra_attempts is not None:
         accommodation = Accommodation(time_multiplier=rows[0].time_multiplier, extra_attempts=rows[0].extra_attempts)
@@ -816,4 +822,4 @@ def home(user: User, now: dt.datetime | None = None) -> Home:
                 available_at=available_at,
             )
         )
-    return Home(progress, rows[0].due if rows else 0)
+    return Home(progress, rows[0].due if rows else 0, rows[0].reviews_since if rows else None)
