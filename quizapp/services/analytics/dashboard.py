@@ -113,8 +113,7 @@ _TRAINEES = (
     .order_by(_user.c.name, _user.c.id)
 )
 _submitted = _attempt.c.state == AttemptState.SUBMITTED
-# One pass over the clinic's attempts: best submitted score per bank, the latest start, and
-# the counts that the status cache's fingerprint reads (so it need not scan them again).
+# One pass over the clinic's attempts: best submitted score per bank, and the latest start.
 _ATTEMPTS_BY_BANK = (
     select(
         _attempt.c.user_id,
@@ -122,8 +121,6 @@ _ATTEMPTS_BY_BANK = (
         func.max(_attempt.c.score).filter(_submitted),
         func.max(_attempt.c.submitted_at).filter(_submitted),
         func.max(_attempt.c.started_at),
-        func.count(_attempt.c.id),
-        func.count(_attempt.c.submitted_at),
     )
     .join(_user, _user.c.id == _attempt.c.user_id)
     .where(_user.c.clinic_id == _clinic_id)
@@ -131,63 +128,69 @@ _ATTEMPTS_BY_BANK = (
 )
 
 
+@dataclass(frozen=True)
+class ClinicFigures:
+    """What the dashboard derives from the clinic's records, kept while its fingerprint holds:
+    the rules, each trainee's status, best score and last submit per bank, and latest start."""
+
+    rules: evaluation.Rules
+    statuses: dict[int, CertificationStatus]
+    best: dict[int, dict[str, tuple[float, dt.datetime]]]  # user id -> bank slug -> (best, last submitted)
+    latest_start: dict[int, dt.datetime]
+
+
 def all_rows(clinic_id: int, today: dt.date | None = None) -> tuple[list[Column], list[Row]]:
     """Every trainee of the clinic with status, cells and last activity, unfiltered.
 
-    Three queries while the clinic's records are unchanged (the trainees with their latest
-    session, their attempts per bank, the rest of the fingerprint); the rules and statuses are
-    computed again only when the fingerprint changes."""
+    Two queries while the clinic's records are unchanged (the trainees with their names, last
+    login and latest session, read fresh each time; and the fingerprint); everything derived
+    from attempts, sessions and rules is computed again only when the fingerprint changes."""
     today = today or utcnow().date()
     trainees = db.session.execute(_TRAINEES, {"clinic_id": clinic_id}).all()
-    ids = [t.id for t in trainees]
-    by_bank = db.session.execute(_ATTEMPTS_BY_BANK, {"clinic_id": clinic_id}).all()
-    attempt_totals = (
-        sum(row[5] for row in by_bank),
-        sum(row[6] for row in by_bank),
-        max((row[3] for row in by_bank if row[3] is not None), default=None),
-    )
-    rules, statuses = cached_statuses(clinic_id, ids, today, attempt_totals)
+    figures = cached_figures(clinic_id, [t.id for t in trainees], today)
+    rules = figures.rules
     columns = [Column(b.slug, b.title, "bank") for b in rules.banks]
     if rules.sessions_required:
         columns.append(Column("sessions", "Supervised sessions", "sessions"))
     columns += [Column(region, f"Sessions: {region}", "region") for region, _ in rules.region_minimums]
-    if not ids:
-        return columns, []
-
-    slug_of = {b.bank_id: b.slug for b in rules.banks}
-    best: dict[int, dict[str, tuple[float, dt.datetime]]] = {}
-    attempt_activity: dict[int, dt.datetime] = {}
-    for user_id, bank_id, top, last, started, _count, _submitted_count in by_bank:
-        if last is not None and bank_id in slug_of:
-            best.setdefault(user_id, {})[slug_of[bank_id]] = (top, last)
-        if user_id not in attempt_activity or started > attempt_activity[user_id]:
-            attempt_activity[user_id] = started
     rows = []
     for t in trainees:
-        moments = [m for m in (attempt_activity.get(t.id), t.latest_session, t.last_login_at) if m]
-        rows.append(Row(t, statuses[t.id], best.get(t.id, {}), max(moments) if moments else None, columns))
+        moments = [m for m in (figures.latest_start.get(t.id), t.latest_session, t.last_login_at) if m]
+        rows.append(
+            Row(t, figures.statuses[t.id], figures.best.get(t.id, {}), max(moments) if moments else None, columns)
+        )
     return columns, rows
 
 
-Evaluated = tuple[evaluation.Rules, dict[int, CertificationStatus]]
+def _attempt_figures(clinic_id: int, rules: evaluation.Rules) -> tuple[dict, dict]:
+    """Best score and last submit per trainee and bank of the programme, and each one's latest start."""
+    slug_of = {b.bank_id: b.slug for b in rules.banks}
+    best: dict[int, dict[str, tuple[float, dt.datetime]]] = {}
+    latest_start: dict[int, dt.datetime] = {}
+    for user_id, bank_id, top, last, started in db.session.execute(_ATTEMPTS_BY_BANK, {"clinic_id": clinic_id}):
+        if last is not None and bank_id in slug_of:
+            best.setdefault(user_id, {})[slug_of[bank_id]] = (top, last)
+        if user_id not in latest_start or started > latest_start[user_id]:
+            latest_start[user_id] = started
+    return best, latest_start
 
 
 class _StatusCache:
-    """The clinic's rules and computed statuses, reused while nothing they depend on has changed.
+    """The clinic's figures (``ClinicFigures``), reused while nothing they depend on has changed.
 
-    Evaluating 2,000 trainees costs about 250 ms, and reading the rules five queries; the
-    fingerprint that validates the cache is one query. Each worker keeps its own copy and checks
-    it against the database on every use, so workers stay stateless in the sense that matters:
-    none ever serves stale data. Only rules and statuses are kept (no ORM objects); names and
-    cells are read fresh each time.
+    Evaluating 2,000 trainees costs about 250 ms, reading the rules five queries, and the best
+    scores a pass over the clinic's attempts; the fingerprint that validates the cache is one
+    query. Each worker keeps its own copy and checks it against the database on every use, so
+    workers stay stateless in the sense that matters: none ever serves stale data. Only derived
+    values are kept (no ORM objects); names, last logins and latest sessions are read fresh.
     """
 
     def __init__(self, size: int = 32):
         self.size = size
-        self.entries: OrderedDict[int, tuple[tuple, Evaluated]] = OrderedDict()
+        self.entries: OrderedDict[int, tuple[tuple, ClinicFigures]] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, clinic_id: int, key: tuple) -> Evaluated | None:
+    def get(self, clinic_id: int, key: tuple) -> ClinicFigures | None:
         with self.lock:
             entry = self.entries.get(clinic_id)
             if entry is None or entry[0] != key:
@@ -195,7 +198,7 @@ class _StatusCache:
             self.entries.move_to_end(clinic_id)
             return entry[1]
 
-    def put(self, clinic_id: int, key: tuple, value: Evaluated) -> None:
+    def put(self, clinic_id: int, key: tuple, value: ClinicFigures) -> None:
         with self.lock:
             self.entries[clinic_id] = (key, value)
             self.entries.move_to_end(clinic_id)
@@ -211,9 +214,7 @@ def _fingerprint_statement():
 
     One query, and one pass over each table: the aggregates of a table share a subquery (a
     scalar subquery per aggregate scanned the attempts twice and the sessions three times).
-    The attempts are not in it: the dashboard's own pass over them (``_ATTEMPTS_BY_BANK``)
-    gives their counts and latest submit, which ``cached_statuses`` adds to the key (a second
-    scan of the clinic's attempts here cost about a third of this query). The rules are in it too (the programme's row and its bank marks and region minimums, which
+    The rules are in it too (the programme's row and its bank marks and region minimums, which
     a change replaces or edits), so they are cached with the statuses. Built once: it runs on
     every view of the dashboard."""
     clinic_id = bindparam("clinic_id", type_=Integer)
@@ -221,6 +222,12 @@ def _fingerprint_statement():
     programme_ids = select(Programme.id).where(Programme.clinic_id == clinic_id)
     per_table = [
         select(func.count(User.id), func.max(User.id)).where(User.clinic_id == clinic_id, User.role == Role.TRAINEE),
+        # Every attempt: opening one is activity ("in progress"), submitting one is a new result
+        # (counted: a time-up submit is dated at its expiry, which may be older than the latest).
+        # A correction that regrades old attempts re-imports its bank, which the banks' part sees.
+        select(func.count(Attempt.id), func.count(Attempt.submitted_at), func.max(Attempt.submitted_at)).where(
+            Attempt.user_id.in_(trainee_ids)
+        ),
         select(
             func.count(SupervisedSession.id), func.max(SupervisedSession.id), func.max(SupervisedSession.reviewed_at)
         ).where(SupervisedSession.trainee_id.in_(trainee_ids)),
@@ -249,30 +256,27 @@ def _fingerprint_statement():
 _FINGERPRINT = _fingerprint_statement()
 
 
-def fingerprint(clinic_id: int, today: dt.date, attempt_totals: tuple) -> tuple:
-    """The clinic's fingerprint today: ``_fingerprint_statement`` and the attempts' totals, the
-    number of attempts (opening one is activity, "in progress"), of submitted ones (a new
-    result; counted, since a time-up submit is dated at its expiry, which may be older than the
-    latest) and the latest submit."""
-    return (today, *attempt_totals, *db.session.execute(_FINGERPRINT, {"clinic_id": clinic_id}).one())
+def fingerprint(clinic_id: int, today: dt.date) -> tuple:
+    """The clinic's fingerprint today (``_fingerprint_statement``)."""
+    return (today, *db.session.execute(_FINGERPRINT, {"clinic_id": clinic_id}).one())
 
 
-def cached_statuses(clinic_id: int, ids: list[int], today: dt.date, attempt_totals: tuple) -> Evaluated:
-    """The clinic's rules and the listed trainees' statuses: from the cache while the fingerprint
-    holds, else read and evaluated afresh (and cached). ``attempt_totals``: what
-    ``_ATTEMPTS_BY_BANK`` counted, read before this call so that statuses are never older
-    than their key."""
-    key = fingerprint(clinic_id, today, attempt_totals)
+def cached_figures(clinic_id: int, ids: list[int], today: dt.date) -> ClinicFigures:
+    """The clinic's figures for the listed trainees: from the cache while the fingerprint holds,
+    else read and computed afresh (and cached). The key is read first, so that cached figures
+    are never older than their key."""
+    key = fingerprint(clinic_id, today)
     found = _cache.get(clinic_id, key)
-    if found is not None and all(uid in found[1] for uid in ids):
+    if found is not None and all(uid in found.statuses for uid in ids):
         return found
     rules = evaluation.rules_of(evaluation.programme_for(clinic_id))
-    computed = {
+    statuses = {
         uid: dataclasses.replace(st, certificate=None, revoked=None, history=[])
         for uid, st in evaluation.statuses(clinic_id, ids, today, rules).items()
     }
-    _cache.put(clinic_id, key, (rules, computed))
-    return rules, computed
+    figures = ClinicFigures(rules, statuses, *_attempt_figures(clinic_id, rules))
+    _cache.put(clinic_id, key, figures)
+    return figures
 
 
 def clinic_dashboard(clinic_id: int, filters: Filters, today: dt.date | None = None) -> Dashboard:
