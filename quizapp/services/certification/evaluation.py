@@ -24,7 +24,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, func, literal, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -42,6 +42,7 @@ from ...models import (
     User,
     utcnow,
 )
+from ...statements import constant
 from ..dates import add_months
 from ..people import audit_trail
 
@@ -312,10 +313,10 @@ def _passes(in_scope) -> tuple[dict[int, list[Pass]], set[int]]:
     return out, started
 
 
-# Sessions count in sign-off order (then session date, then id). The status is an inline
-# constant, so that a prepared statement's generic plan can use the partial index of sign-offs.
+# Sessions count in sign-off order (then session date, then id). The status is a constant, so
+# that the partial index of sign-offs serves these reads from a prepared plan.
 _SIGN_OFF_ORDER = (SupervisedSession.reviewed_at, SupervisedSession.session_date, SupervisedSession.id)
-_SIGNED_OFF = SupervisedSession.status == literal(SessionState.SIGNED_OFF, literal_execute=True)
+_SIGNED_OFF = SupervisedSession.status == constant(SessionState.SIGNED_OFF)
 
 
 def _nth_sign_off(n: int, region: str | None = None):

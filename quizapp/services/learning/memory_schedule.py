@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ...extensions import db
 from ...models import Bank, MemoryCard, Question, QuestionRevision, Subtopic
+from ...statements import array_rows
 
 # One short learning step: a miss comes back in the same sitting; a hit graduates at once.
 SCHEDULER = Scheduler(
@@ -88,14 +89,9 @@ _ARRAY_TYPES = {
 
 
 def _postgresql_upsert_cards() -> Insert:
-    """PostgreSQL: the same upsert with each column sent as one array, which ``unnest`` turns
-    into rows: the statement's text is the same for any number of cards, so it is prepared once
-    per connection instead of parsed afresh on every submit."""
-    rows = (
-        func.unnest(*(bindparam(name, type_=postgresql.ARRAY(kind)) for name, kind in _ARRAY_TYPES.items()))
-        .table_valued(*_ARRAY_TYPES)
-        .render_derived("reviewed")
-    )
+    """PostgreSQL: the same upsert with each column sent as one array (``array_rows``): one
+    statement text for any number of cards, prepared once per connection."""
+    rows = array_rows("reviewed", _ARRAY_TYPES)
     statement = postgresql.insert(_card).from_select(
         ["user_id", *_ARRAY_TYPES],
         select(bindparam("user_id", type_=Integer), *(rows.c[name] for name in _ARRAY_TYPES)),

@@ -11,7 +11,7 @@ import datetime as dt
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, case, exists, literal, select
+from sqlalchemy import and_, bindparam, case, exists, select
 
 from ...extensions import db
 from ...models import (
@@ -24,6 +24,7 @@ from ...models import (
     ResponseChoice,
     Subtopic,
 )
+from ...statements import constant
 from .attempts import AttemptNotOpen
 
 
@@ -274,12 +275,12 @@ _open_item, _open_revision, _open_attempt = (
     _attempt.alias("open_attempt"),
 )
 # Whether the item's question (any revision) is in an open attempt of the holder: then its key
-# stays hidden. "Open" is an inline constant, so the partial index of open attempts serves it.
+# stays hidden. "Open" is a constant, so the partial index of open attempts serves it.
 _IN_HOLDERS_OPEN_ATTEMPT = (
     exists()
     .where(
         _open_attempt.c.user_id == bindparam("holder_id"),
-        _open_attempt.c.state == literal(AttemptState.IN_PROGRESS, literal_execute=True),
+        _open_attempt.c.state == constant(AttemptState.IN_PROGRESS),
         _open_item.c.attempt_id == _open_attempt.c.id,
         _open_revision.c.id == _open_item.c.revision_id,
         _open_revision.c.question_id == _revision.c.question_id,

@@ -23,7 +23,6 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    literal,
     select,
     update,
 )
@@ -48,6 +47,7 @@ from ...models import (
     User,
     utcnow,
 )
+from ...statements import array_rows, constant
 from ..analytics import calibration, rasch_scale
 from ..certification import evaluation, supervised_sessions
 from ..learning import memory_schedule
@@ -110,11 +110,9 @@ def limits_for(user: User, bank: Bank, accommodation: Accommodation | None | obj
     return Limits(bank.time_limit_minutes * accommodation.time_multiplier, attempt_limit, bank.cooldown_minutes)
 
 
-# "Open" as an inline constant, not a parameter: a prepared statement's generic plan can then use
-# the partial index of open attempts (uq_attempt_one_open). With the state as a parameter,
-# PostgreSQL planned the trainee's open-attempt lookups afresh on every execution (the open
-# attempts' questions: 0.40 ms a query, 0.16 ms with the constant, through psycopg).
-_OPEN = Attempt.state == literal(AttemptState.IN_PROGRESS, literal_execute=True)
+# "Open" as a constant, so that the partial index of open attempts (uq_attempt_one_open) serves
+# the trainee's open-attempt lookups from a prepared plan.
+_OPEN = Attempt.state == constant(AttemptState.IN_PROGRESS)
 
 
 def user_attempt(user: User, attempt_id: int) -> Attempt | None:
@@ -593,21 +591,14 @@ def _sqlite_score_responses() -> Insert:
 
 
 def _postgresql_score_attempt() -> Insert:
-    """PostgreSQL: the attempt's result and every item's score in one statement of fixed text.
-    The scores travel as two arrays that ``unnest`` turns into rows, so the statement is prepared
-    once per connection; a multi-row VALUES list is new text for the driver to parse on every
-    submit. The attempt's row is written by a CTE: the two writes touch different tables."""
-    scores = (
-        func.unnest(
-            bindparam("item_ids", type_=postgresql.ARRAY(Integer)), bindparam("scores", type_=postgresql.ARRAY(Float))
-        )
-        .table_valued("item_id", "score")
-        .render_derived("item_scores")
-    )
+    """PostgreSQL: the attempt's result and every item's score in one statement of fixed text
+    (the scores as two arrays, ``array_rows``). The attempt's row is written by a CTE: the two
+    writes touch different tables."""
+    scores = array_rows("item_scores", {"item_ids": Integer, "scores": Float})
     scored = _SCORE_ATTEMPT.cte("scored")
     statement = postgresql.insert(_response).from_select(
         ["attempt_question_id", "attempt_id", "score", "is_correct"],
-        select(scores.c.item_id, bindparam("attempt_id", type_=Integer), scores.c.score, scores.c.score == 1.0),
+        select(scores.c.item_ids, bindparam("attempt_id", type_=Integer), scores.c.scores, scores.c.scores == 1.0),
     )
     return statement.on_conflict_do_update(
         index_elements=[_response.c.attempt_question_id],
