@@ -2,6 +2,8 @@
 
 import datetime as dt
 import email
+import gc
+import tracemalloc
 from email import policy
 
 import pytest
@@ -288,6 +290,25 @@ def test_a_visit_with_no_news_lists_no_reviews(app, clinic, tmp_path):
     assert statements() == (2, False)
     review_over_http(app, clinic["will"][0], sign_off=True)
     assert statements() == (3, True)
+
+
+def test_home_visits_with_news_keep_no_memory(app, clinic):
+    """A memoized helper once kept the parts of a statement built on every visit that lists
+    reviews: each such visit grew the worker by a few kilobytes, for as long as it lived."""
+    b = signed_in(app, "will@x.test")
+    review_over_http(app, clinic["will"][0], sign_off=True)
+    for _ in range(20):  # compiled-statement caches and first-use imports fill here
+        assert "Since your last visit" in b.get("/trainee/").get_data(as_text=True)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for _ in range(200):
+            assert "Since your last visit" in b.get("/trainee/").get_data(as_text=True)
+        gc.collect()
+        kept, _peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert kept < 100_000, f"{kept} bytes still held after 200 visits"
 
 
 def message_body(raw: str) -> tuple[str, str, str]:

@@ -399,9 +399,10 @@ NOTICE_LIMIT = 10
 EVERY_REVIEW = dt.datetime(1970, 1, 1)  # "since" for a trainee who has not logged in before
 
 
-@cache
 def _reviewed_after(trainee_id, since) -> tuple:
-    """The trainee's logs signed off or returned after ``since``."""
+    """The trainee's logs signed off or returned after ``since``. Called only while the two
+    statements below are built (once each): memoized on its arguments it kept every call's bind
+    parameters, a leak on every home page that showed news."""
     return (
         SupervisedSession.trainee_id == trainee_id,
         SupervisedSession.status != SessionState.PENDING,
@@ -415,6 +416,7 @@ def reviewed_since_count_column(trainee_id, since):
     return select(func.count()).where(*_reviewed_after(trainee_id, since)).scalar_subquery()
 
 
+@cache
 def _reviews_since():
     """Built once (the trainee home runs it when there is news): plain columns, the reviewer's
     name by an outer join, no ORM objects to build."""
