@@ -159,6 +159,19 @@ def test_cooldown_after_a_failed_attempt(setup):
     assert attempts.start_or_resume(trainee, bank, now=now + dt.timedelta(minutes=32)).is_open
 
 
+def test_a_submit_after_the_time_limit_is_time_up_whoever_asks(setup):
+    """A trainee's own submit that arrives after the limit is recorded as time up, dated at the
+    limit; one claimed for another trainee claims nothing and leaves the attempt open."""
+    bank, trainee = setup
+    start = utcnow()
+    attempt = attempts.start_or_resume(trainee, bank, now=start, seed=6)
+    assert attempts.submit(attempt.id, now=start + dt.timedelta(minutes=1), user_id=trainee.id + 1000) is False
+    assert db.session.get(Attempt, attempt.id).is_open
+    assert attempts.submit(attempt.id, now=start + dt.timedelta(minutes=12), user_id=trainee.id) is True
+    attempt = db.session.get(Attempt, attempt.id)
+    assert (attempt.submit_reason, attempt.submitted_at) == ("time_up", attempt.expires_at)
+
+
 def test_double_submit_scores_once(setup):
     """A second submit changes nothing: same score, same time, reported as not done."""
     bank, trainee = setup

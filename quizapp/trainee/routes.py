@@ -135,18 +135,18 @@ def _save_answer(attempt_id: int, number: int, now):
 
 @bp.route("/attempts/<int:attempt_id>/finish", methods=["GET", "POST"])
 def finish(attempt_id: int):
-    attempt = _own_attempt(attempt_id)
     form = SubmitAttemptForm()
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        now = utcnow()
-        reason = "time_up" if now >= attempt.expires_at else "trainee"
-        if attempts.submit(attempt.id, now=now, reason=reason):
+        # The claim itself checks that the attempt is this trainee's (and dates a late submit at
+        # the time limit), so the common case reads nothing before it.
+        if attempts.submit(attempt_id, now=utcnow(), user_id=current_user.id):
             flash("Attempt submitted.", "info")
-        # attempt_id, not attempt.id: the commit expired the attempt, and reading it would reload
-        # it with everything the grader loaded.
+        else:
+            _own_attempt(attempt_id)  # someone else's: 404; already submitted: its review
         return redirect(url_for("trainee.review", attempt_id=attempt_id))
+    attempt = _own_attempt(attempt_id)
     try:
         page = attempt_pages.question_page(current_user.id, attempt.id, 0, utcnow())
     except attempts.AttemptNotOpen:

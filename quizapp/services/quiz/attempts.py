@@ -483,7 +483,6 @@ def _refuse_closed(attempt_id: int, now: dt.datetime) -> NoReturn:
     raise AttemptClosed("Time is up: the attempt was submitted with the answers saved before the limit.")
 
 
-_claim = update(_attempt).where(_attempt.c.id == bindparam("attempt_id"), _attempt.c.state == AttemptState.IN_PROGRESS)
 _CLAIMED = (
     _attempt.c.user_id,
     _attempt.c.bank_id,
@@ -491,23 +490,39 @@ _CLAIMED = (
     _attempt.c.critical_min,
     _attempt.c.submitted_at,
 )
-# Submitting is a conditional UPDATE that only one caller can win; it also takes the row lock that
-# every save needs, so no answer can change while the attempt is graded. Time up: submitted when
-# the time ran out, with what was saved by then.
-_CLAIM = {
-    "trainee": _claim.values(
-        state=AttemptState.SUBMITTED, submitted_at=bindparam("now"), submit_reason=bindparam("reason")
-    ).returning(*_CLAIMED),
-    "time_up": _claim.values(
-        state=AttemptState.SUBMITTED,
-        submitted_at=case((_attempt.c.expires_at < bindparam("now"), _attempt.c.expires_at), else_=bindparam("now")),
-        submit_reason=bindparam("reason"),
-    ).returning(*_CLAIMED),
-}
+_RAN_OUT = _attempt.c.expires_at < bindparam("now")
 
 
-def submit(attempt_id: int, now: dt.datetime | None = None, reason: str = "trainee") -> bool:
-    """Close and score the attempt. True when this call did it; False when it was already done.
+def _claim_statement(owner_only: bool):
+    """Submitting is a conditional UPDATE that only one caller can win; it also takes the row lock
+    that every save needs, so no answer can change while the attempt is graded. An attempt whose
+    time ran out is submitted as of then, with what was saved by then, whoever asks. With
+    ``owner_only`` it claims only the attempt of ``owner_id`` (a trainee's own submit, which then
+    needs no read of the attempt first)."""
+    conditions = [_attempt.c.id == bindparam("attempt_id"), _attempt.c.state == AttemptState.IN_PROGRESS]
+    if owner_only:
+        conditions.append(_attempt.c.user_id == bindparam("owner_id"))
+    return (
+        update(_attempt)
+        .where(*conditions)
+        .values(
+            state=AttemptState.SUBMITTED,
+            submitted_at=case((_RAN_OUT, _attempt.c.expires_at), else_=bindparam("now")),
+            submit_reason=case((_RAN_OUT, "time_up"), else_=bindparam("reason")),
+        )
+        .returning(*_CLAIMED)
+    )
+
+
+_CLAIM = {owner_only: _claim_statement(owner_only) for owner_only in (False, True)}
+
+
+def submit(
+    attempt_id: int, now: dt.datetime | None = None, reason: str = "trainee", user_id: int | None = None
+) -> bool:
+    """Close and score the attempt. True when this call did it; False when it was already done
+    (or, given ``user_id``, when the attempt is not that user's). Past its time limit the reason
+    is "time_up" and the submit is dated at the limit, whatever ``reason`` says.
 
     One transaction closes the attempt, scores every item and records each as a review in the
     trainee's memory schedule, so an attempt is graded, and its cards reviewed, exactly once or
@@ -518,8 +533,9 @@ def submit(attempt_id: int, now: dt.datetime | None = None, reason: str = "train
     refreshes too.
     """
     now = now or utcnow()
-    statement = _CLAIM["time_up" if reason == "time_up" else "trainee"]
-    claimed = db.session.execute(statement, {"attempt_id": attempt_id, "now": now, "reason": reason}).first()
+    claimed = db.session.execute(
+        _CLAIM[user_id is not None], {"attempt_id": attempt_id, "now": now, "reason": reason, "owner_id": user_id}
+    ).first()
     if claimed is None:
         db.session.rollback()
         return False
