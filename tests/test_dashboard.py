@@ -2,9 +2,12 @@
 
 import csv
 import datetime as dt
+import hashlib
 import io
+import pickle
 
 import pytest
+from itsdangerous import Signer
 from sqlalchemy import select
 
 from quizapp.extensions import db
@@ -244,6 +247,58 @@ def test_a_login_leaves_the_status_cache_alone_and_an_audited_admin_change_does_
             admin, ben, role=ben.role, clinic=ben.clinic, active=True, registration_number="PT-1234"
         )
     assert count_statements(app, "/supervisor/", b) == cold
+
+
+def rows_of(html: str) -> str:
+    return html[html.index("<tbody") : html.index("</tbody>")]
+
+
+def test_a_worker_reads_the_figures_another_worker_computed(app, clinic):
+    """The first view in a worker whose memory has no figures (another gunicorn worker, or this
+    one after a restart) reads the ones computed elsewhere, one statement more than a warm view,
+    instead of evaluating the clinic again; the page is the same. Figures not signed with this
+    app's key are never unpickled: the view computes them afresh and replaces the row."""
+    from quizapp.models import SharedClinicFigures
+    from quizapp.services.analytics import dashboard
+
+    b = supervisor(app)
+    cold = count_statements(app, "/supervisor/", b)
+    warm = count_statements(app, "/supervisor/", b)
+    expected = rows_of(b.get("/supervisor/").get_data(as_text=True))
+    dashboard._cache.entries.clear()  # the memory of a worker that has not shown this clinic yet
+    assert count_statements(app, "/supervisor/", b) == warm + 1
+    dashboard._cache.entries.clear()
+    assert rows_of(b.get("/supervisor/").get_data(as_text=True)) == expected
+
+    with app.app_context():
+        row = db.session.scalar(select(SharedClinicFigures))
+        forged = Signer("not-our-key", salt="shared-clinic-figures", digest_method=hashlib.sha256)
+        row.payload = forged.sign(pickle.dumps({"statuses": {}}))
+        db.session.commit()
+    dashboard._cache.entries.clear()
+    assert count_statements(app, "/supervisor/", b) == cold
+    assert rows_of(b.get("/supervisor/").get_data(as_text=True)) == expected
+    dashboard._cache.entries.clear()
+    assert count_statements(app, "/supervisor/", b) == warm + 1, "the forged row was replaced"
+
+
+def test_figures_shared_for_an_older_fingerprint_are_not_used(app, clinic):
+    """A worker that misses in memory after a change finds the figures of the old fingerprint
+    in the shared row, and computes afresh rather than show them."""
+    from quizapp.services.analytics import dashboard
+
+    ids, _ = clinic
+    b = supervisor(app)
+    assert "Not started" in row_of(b, "Cy Later")
+    with app.app_context():
+        pass_bank(db.session.get(User, ids["cy@x.test"]), db.session.scalar(select(Bank)), utcnow())
+    dashboard._cache.entries.clear()
+    assert "Certified" in row_of(b, "Cy Later")
+
+
+def row_of(b, name: str) -> str:
+    html = b.get("/supervisor/").get_data(as_text=True)
+    return html[html.index(name) : html.index("</tr>", html.index(name))]
 
 
 def test_dashboard_statement_count_does_not_grow_with_trainees(app, tmp_path):

@@ -15,7 +15,7 @@ from .certification import (
     SessionState,
     SupervisedSession,
 )
-from .people import Clinic, LoginSession, RateLimitCounter, Role, User
+from .people import Clinic, LoginSession, RateLimitCounter, Role, SharedClinicFigures, User
 from .practice import MemoryCard, PracticeItem
 from .standards import AngoffRating, CalibrationRun, ItemCalibration, PassMarkAdoption
 from .time import utcnow
@@ -51,6 +51,7 @@ __all__ = [
     "MemoryCard",
     "PracticeItem",
     "Role",
+    "SharedClinicFigures",
     "Subtopic",
     "User",
     "utcnow",

@@ -117,3 +117,17 @@ class RateLimitCounter(db.Model):
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     count: Mapped[int]
     expires_at: Mapped[float] = mapped_column(Float)  # epoch seconds
+
+
+class SharedClinicFigures(db.Model):
+    """The dashboard's derived figures for a clinic, computed by one worker for the others.
+
+    Never a source of truth: a row serves only a view whose fingerprint (a digest of everything
+    the figures depend on) it matches, and may be deleted at any time."""
+
+    __tablename__ = "shared_clinic_figures"
+
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id", ondelete="CASCADE"), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))  # sha256, hex
+    payload: Mapped[bytes] = mapped_column(LargeBinary)  # signed pickle of ClinicFigures
+    computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -35,6 +35,7 @@ from ...models import (
 from ...models.audit import NOT_SIGN_IN
 from ..certification import evaluation
 from ..certification.evaluation import CertificationStatus, Requirement, Status
+from . import shared_figures
 
 SORTS = ("name", "status", "activity")
 STATUS_ORDER = {s: i for i, s in enumerate(Status)}
@@ -139,6 +140,17 @@ class ClinicFigures:
     latest_start: dict[int, dt.datetime]
 
 
+# The fields of everything ClinicFigures holds, part of the key: figures another version of the
+# code stored (before a deploy) are not read back as objects of a different shape.
+FIGURES_SHAPE = repr(
+    [
+        (kind.__qualname__, [f.name for f in dataclasses.fields(kind)])
+        for kind in (ClinicFigures, evaluation.Rules, evaluation.BankRule, CertificationStatus, Requirement)
+    ]
+    + [list(Status)]
+)
+
+
 def all_rows(clinic_id: int, today: dt.date | None = None) -> tuple[list[Column], list[Row]]:
     """Every trainee of the clinic with status, cells and last activity, unfiltered.
 
@@ -181,8 +193,10 @@ class _StatusCache:
     Evaluating 2,000 trainees costs about 250 ms, reading the rules five queries, and the best
     scores a pass over the clinic's attempts; the fingerprint that validates the cache is one
     query. Each worker keeps its own copy and checks it against the database on every use, so
-    workers stay stateless in the sense that matters: none ever serves stale data. Only derived
-    values are kept (no ORM objects); names, last logins and latest sessions are read fresh.
+    workers stay stateless in the sense that matters: none ever serves stale data. A worker that
+    misses here reads what another computed for the same fingerprint (``shared_figures``) before
+    computing it. Only derived values are kept (no ORM objects); names, last logins and latest
+    sessions are read fresh.
     """
 
     def __init__(self, size: int = 32):
@@ -265,8 +279,12 @@ def cached_figures(clinic_id: int, ids: list[int], today: dt.date) -> ClinicFigu
     """The clinic's figures for the listed trainees: from the cache while the fingerprint holds,
     else read and computed afresh (and cached). The key is read first, so that cached figures
     are never older than their key."""
-    key = fingerprint(clinic_id, today)
+    key = (FIGURES_SHAPE, *fingerprint(clinic_id, today))
     found = _cache.get(clinic_id, key)
+    if found is None:
+        found = shared_figures.load(clinic_id, key)  # computed by another worker
+        if found is not None:
+            _cache.put(clinic_id, key, found)
     if found is not None and all(uid in found.statuses for uid in ids):
         return found
     rules = evaluation.rules_of(evaluation.programme_for(clinic_id))
@@ -276,6 +294,7 @@ def cached_figures(clinic_id: int, ids: list[int], today: dt.date) -> ClinicFigu
     }
     figures = ClinicFigures(rules, statuses, *_attempt_figures(clinic_id, rules))
     _cache.put(clinic_id, key, figures)
+    shared_figures.store(clinic_id, key, figures)
     return figures
 
 
