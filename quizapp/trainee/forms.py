@@ -26,7 +26,13 @@ class SubmitAttemptForm(FlaskForm):
 
 class AnswerForm(FlaskForm):
     """One question's answer. Values are display positions (0, 1, …), never choice ids or keys,
-    so that the page reveals nothing about which option is which."""
+    so that the page reveals nothing about which option is which.
+
+    No token field of its own: CSRFProtect has checked the request's token (field or
+    X-CSRFToken header) before the view, and this form is built on every answer saved."""
+
+    class Meta:
+        csrf = False
 
     answer = SelectMultipleField(coerce=int, validate_choice=True)
     previous = SubmitField("Previous")
