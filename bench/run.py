@@ -37,10 +37,14 @@ BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results.md"
 LOGIN_ALLOWANCE = 150  # seconds for every simulated person to log in before the window opens
 HELLO_FIRST, HELLO_LAST = "hello (minimal Flask, the ceiling)", "hello again, after the pages"
+# A logged-in request that does nothing (/healthz with a trainee's session): the session cookie, the
+# user and its live login session, the before-request checks. No logged-in page can cost less.
+FLOOR = "logged-in floor (/healthz with a session)"
 # The ceiling is measured before and after the pages: these machines change speed within a run, and
 # a share of one hello taken at a slow (or fast) moment would say more about the moment than the page.
 CLOSED = [
     ("hello", "hello", HELLO_FIRST),
+    ("floor", "floor", FLOOR),
     ("home", "trainee home", "trainee home"),
     ("question", "question page", "question page"),
     ("save", "answer save", "answer save"),
@@ -53,7 +57,7 @@ CLOSED = [
 class Server:
     """gunicorn with the project's config, on a free local port; samples worker memory while it runs."""
 
-    def __init__(self, app: str, database_url: str, workers: int, port: int):
+    def __init__(self, app: str, database_url: str, workers: int, port: int, root: Path = ROOT):
         self.url = f"http://127.0.0.1:{port}"
         env = {
             **os.environ,
@@ -68,7 +72,7 @@ class Server:
         self.log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115 - open for the server's lifetime
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", app],
-            cwd=ROOT,
+            cwd=root,  # another checkout's code (bench.compare) runs with this one's virtualenv
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -411,6 +415,19 @@ def target_rows(closed, open_rows, exam, peaks, hello_1_user: float | None) -> l
     return [row(*target) for target in targets]
 
 
+def floor_sentence(closed) -> str:
+    """What a logged-in request that does nothing reached: the most any logged-in page can reach."""
+    shares = {users: _cell(closed, FLOOR, users, 3) for users in (1, 10)}
+    if shares[10] is None:
+        return "The logged-in floor was not measured in this run."
+    return (
+        f"The logged-in floor (GET /healthz with a trainee's session: the session cookie, the user and its live "
+        f"login session, the before-request checks, and no work of its own) reached {shares[10]:g} % of hello at "
+        f"10 users and {shares[1]:g} % at 1 user: no logged-in page can reach more, and a page's share is best "
+        "read against this one."
+    )
+
+
 def write_results(
     args, workers: int, closed, open_rows, exam, peaks, speed: list[float], load, hello_1_user: float | None
 ) -> None:
@@ -459,6 +476,8 @@ def write_results(
         "| what people feel | this run | at the targets' machine speed | target | met |",
         "| --- | ---: | ---: | --- | :---: |",
         *target_rows(closed, open_rows, exam, peaks, hello_1_user),
+        "",
+        floor_sentence(closed),
         "",
         f"## Closed loop: N users, no think time, {args.duration} s each",
         "",

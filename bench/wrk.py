@@ -26,7 +26,7 @@ ATTEMPT_RE = re.compile(r"/trainee/attempts/(\d+)/questions/")
 USER_AGENT = "needlework-bench"  # the session is bound to it (strong session protection)
 BANK = "bench-safety"
 QUESTIONS = 20
-SCENARIOS = ("hello", "home", "question", "save", "dashboard")
+SCENARIOS = ("hello", "floor", "home", "question", "save", "dashboard")
 SUPERVISORS = 10
 DRAIN_SECONDS = 2  # the slowest page at 50 users leaves well under a second of queued work
 
@@ -104,6 +104,7 @@ function request()
   local headers = {["User-Agent"] = agent}
   if person.cookie then headers["Cookie"] = "session=" .. person.cookie end
   if scenario == "hello" then return wrk.format("GET", "/hello", headers) end
+  if scenario == "floor" then return wrk.format("GET", "/healthz", headers) end
   if scenario == "home" then return wrk.format("GET", "/trainee/", headers) end
   if scenario == "dashboard" then return wrk.format("GET", "/supervisor/", headers) end
   if scenario == "question" then return wrk.format("GET", question_path(), headers) end
