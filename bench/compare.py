@@ -26,7 +26,6 @@ import tempfile
 from pathlib import Path
 
 from . import run as bench_run
-from . import wrk
 
 RESULTS = bench_run.ROOT / "bench" / "results-compare.md"
 # (scenario, users, what the targets of #18 ask: p50 at 1 user, req/s at 10 users, as a speed-up
@@ -38,15 +37,11 @@ MEASURES = [
     ("question", 10, 15 / 11.7),
     ("save", 10, 15 / 11.1),
 ]
-WORKERS = 4
 
 
 def measure(url: str, scenario: str, users: int, seconds: int, first: int) -> tuple[float, float]:
-    """(req/s, p50 ms) of one closed-loop window."""
-    if scenario == "submit":  # a flow (submit, then start the next attempt): locust's
-        row = bench_run.locust(url, "submit", users, seconds, "closed", first).get("submit")
-    else:
-        row = wrk.run(url, scenario, users, seconds, first)
+    """(req/s, p50 ms) of one closed-loop window, measured as `make bench` measures it."""
+    row = bench_run.closed_loop(url, scenario, scenario, users, seconds, first)
     return float(row["Requests/s"]), float(row["50%"])
 
 
@@ -81,14 +76,16 @@ def main() -> None:
         roots = {args.base: worktree(args.base, folder), here: bench_run.ROOT}
         try:
             for round_ in range(args.rounds):
-                server = bench_run.Server("bench.hello:app", args.database_url, WORKERS, port=5090)
+                server = bench_run.Server("bench.hello:app", args.database_url, bench_run.WORKERS, port=5090)
                 try:
                     hello.append(measure(server.url, "hello", 1, args.seconds, 1)[0])
                 finally:
                     server.stop()
                 # Alternate which version goes first: these machines drift within minutes.
                 for version in [args.base, here] if round_ % 2 == 0 else [here, args.base]:
-                    server = bench_run.Server("wsgi:app", args.database_url, WORKERS, 5091 + round_, roots[version])
+                    server = bench_run.Server(
+                        "wsgi:app", args.database_url, bench_run.WORKERS, 5091 + round_, roots[version]
+                    )
                     try:
                         for scenario, users, _ in MEASURES:
                             result = measure(server.url, scenario, users, args.seconds, next_people(users))
@@ -122,7 +119,7 @@ def write(args, here: str, figures, hello: list[float], speed: list[float]) -> N
         "",
         f"Written by `python -m bench.compare --base {args.base} --rounds {args.rounds} --seconds {args.seconds}` "
         f"on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC. Machine: {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}; gunicorn with {WORKERS} sync workers; the seeded bench database; "
+        f"{platform.python_version()}; gunicorn with {bench_run.WORKERS} sync workers; the seeded bench database; "
         f"CPU check {speed[0]:.0f} ms at the start, {speed[-1]:.0f} ms at the end; the minimal Flask app at "
         f"1 user {statistics.median(hello):.0f} req/s (median of the rounds: "
         f"{', '.join(f'{h:.0f}' for h in hello)}).",

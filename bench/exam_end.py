@@ -20,7 +20,6 @@ Traffic goes to 127.0.0.1 only, and is bounded: at most ``MAX_TRAINEES`` people,
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import threading
@@ -233,7 +232,7 @@ def summary(runs: list[Burst]) -> dict[str, float]:
 
 
 def main() -> None:
-    from .run import Server  # the same gunicorn set-up as `make bench`
+    from .run import WORKERS, Server  # the same gunicorn set-up as `make bench`
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/needlework_bench")
@@ -242,7 +241,7 @@ def main() -> None:
     parser.add_argument("--first", type=int, default=FIRST_TRAINEE)
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default 2 x cores)")
     args = parser.parse_args()
-    server = Server("wsgi:app", args.database_url, args.workers or 2 * (os.cpu_count() or 1), port=5062)
+    server = Server("wsgi:app", args.database_url, args.workers or WORKERS, port=5062)
     try:
         runs = []
         for r in range(args.repeat):

@@ -35,6 +35,7 @@ from . import seed as seeding
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results.md"
+WORKERS = 2 * (os.cpu_count() or 1)  # gunicorn.conf.py's default: every bench serves like production
 LOGIN_ALLOWANCE = 150  # seconds for every simulated person to log in before the window opens
 HELLO_FIRST, HELLO_LAST = "hello (minimal Flask, the ceiling)", "hello again, after the pages"
 # A logged-in request that does nothing (/healthz with a trainee's session): the session cookie, the
@@ -179,6 +180,14 @@ def locust(
             return {row["Name"]: row for row in csv.DictReader(f)}
 
 
+def closed_loop(url: str, scenario: str, name: str, users: int, seconds: int, first: int) -> dict | None:
+    """One closed-loop window: wrk for a single request, locust for a flow (submit); the stats row of
+    the request called ``name``."""
+    if scenario in wrk.SCENARIOS:
+        return wrk.run(url, scenario, users, seconds, first)
+    return locust(url, scenario, users, seconds, "closed", first).get(name)
+
+
 def cpu_check() -> float:
     """Milliseconds a fixed pure-Python loop takes (median of 5). These machines share their CPU
     and run at different speeds from one hour to the next; the check, taken at the start and the
@@ -243,8 +252,7 @@ def main() -> None:
     parser.add_argument("--skip-seed", action="store_true")
     args = parser.parse_args()
     levels = [int(u) for u in args.users.split(",")]
-    cores = os.cpu_count() or 1
-    workers = 2 * cores
+    workers = WORKERS
 
     load = [os.getloadavg()]  # before the bench's own work: what else the machine was doing
     if not args.skip_seed:
@@ -264,10 +272,7 @@ def main() -> None:
                 for _ in range(args.repeat):
                     first = (run_index * 60) % 1800 + 1
                     run_index += 1
-                    if scenario in wrk.SCENARIOS:
-                        runs.append(wrk.run(server.url, scenario, users, args.duration, first))
-                    else:
-                        runs.append(locust(server.url, scenario, users, args.duration, "closed", first).get(name))
+                    runs.append(closed_loop(server.url, scenario, name, users, args.duration, first))
                 rates[label, users] = median_rate(runs)
                 closed.append([label, str(users), *median_cells(runs)])
                 print(" | ".join(closed[-1]), flush=True)
